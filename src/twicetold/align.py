@@ -1,0 +1,144 @@
+"""Alignment: for a pair of documents, every reused passage with offsets in both.
+
+Anchors are word n-grams (``PassageConfig.ngram`` words) found in both texts. Anchors that
+advance together in both texts, with at most ``max_gap`` unanchored words between them, form
+one passage, so a changed word or comma never splits it; anchors on other diagonals start
+other passages, so paragraphs moved or repeated are found too. Each passage is then mapped
+from tokens to characters and widened over punctuation that both texts share at its edges
+(a closing full stop or quotation mark).
+
+The score of a passage is the share of its words, counted on both sides, that lie under a
+shared n-gram: 1.0 for a verbatim copy; about ``1 - rate`` for one with a share ``rate`` of
+its words substituted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _kernels
+from .config import PassageConfig
+from .model import Passage
+from .normalize import Tokens, tokenize
+
+MAX_OCCURRENCES = 8  # an anchor repeated more often inside one text is not an anchor
+MAX_ACTIVE_CHAINS = 64
+MERGE_GAP_FACTOR = 3  # consecutive passages closer than this many max_gaps are one, if the score holds
+TRIM_GAP = 2  # words between a lone edge anchor and the rest of its passage that get it trimmed
+EDGE_PUNCTUATION = 3  # shared punctuation characters a passage may grow by at each edge
+
+
+@dataclass(frozen=True)
+class AlignedText:
+    """A document prepared for alignment: its text, tokens and anchor n-grams."""
+
+    text: str
+    tokens: Tokens
+    anchors: npt.NDArray[np.uint64]
+
+    @classmethod
+    def of(cls, text: str, ngram: int) -> AlignedText:
+        tokens = tokenize(text)
+        return cls(text, tokens, _kernels.shingles(tokens.hashes, ngram))
+
+
+def _widen(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[int, int, int, int]:
+    """Grow both spans over identical non-space, non-word characters at their edges."""
+    for _ in range(EDGE_PUNCTUATION):
+        if a1 < len(a) and b1 < len(b) and a[a1] == b[b1] and not a[a1].isspace() and not a[a1].isalnum():
+            a1 += 1
+            b1 += 1
+        else:
+            break
+    for _ in range(EDGE_PUNCTUATION):
+        if a0 > 0 and b0 > 0 and a[a0 - 1] == b[b0 - 1] and not a[a0 - 1].isspace() \
+                and not a[a0 - 1].isalnum():
+            a0 -= 1
+            b0 -= 1
+        else:
+            break
+    return a0, a1, b0, b1
+
+
+def merge_segments(segments: list[list[int]], n: int, cfg: PassageConfig) -> list[list[int]]:
+    """Join chains that follow each other in both texts with a moderate gap (a rewritten
+    sentence), when the joined passage still scores at least ``min_score``.
+
+    Rows are ``[a0, a1, b0, b1, cov_a, cov_b]`` in tokens. Only chains of at least two
+    anchors take part: a lone n-gram is not evidence enough to stretch a passage.
+    """
+    limit = MERGE_GAP_FACTOR * cfg.max_gap + n
+    solid = sorted((s for s in segments if s[4] > n), key=lambda s: (s[0], s[2]))
+    merged: list[list[int]] = []
+    for seg in solid:
+        if merged:
+            cur = merged[-1]
+            ga, gb = seg[0] - cur[1], seg[2] - cur[3]
+            if -n <= ga <= limit and -n <= gb <= limit:
+                a0, a1, b0, b1 = cur[0], max(cur[1], seg[1]), cur[2], max(cur[3], seg[3])
+                cov_a, cov_b = cur[4] + seg[4] - max(0, -ga), cur[5] + seg[5] - max(0, -gb)
+                if (cov_a + cov_b) / ((a1 - a0) + (b1 - b0)) >= cfg.min_score:
+                    merged[-1] = [a0, a1, b0, b1, cov_a, cov_b]
+                    continue
+        merged.append(list(seg))
+    return merged
+
+
+def _overlap(s0: int, s1: int, t0: int, t1: int) -> int:
+    return max(0, min(s1, t1) - max(s0, t0))
+
+
+def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | None = None) -> list[Passage]:
+    """Every reused passage between two texts, ordered by position in ``a``.
+
+    >>> shared = "The port of Arden was closed on Monday after dockworkers walked out over pay and pensions."
+    >>> p = align("Breaking. " + shared, shared + " More soon.")
+    >>> len(p), p[0].a_start, p[0].b_start, p[0].score
+    (1, 10, 0, 1.0)
+    """
+    cfg = config or PassageConfig()
+    n = cfg.ngram
+    if isinstance(a, str):
+        a = AlignedText.of(a, n)
+    if isinstance(b, str):
+        b = AlignedText.of(b, n)
+    if len(a.anchors) == 0 or len(b.anchors) == 0:
+        return []
+    ia, ib = _kernels.anchor_matches(a.anchors, b.anchors, MAX_OCCURRENCES)
+    if len(ia) == 0:
+        return []
+    label, n_chains = _kernels.chain_anchors(ia, ib, n, cfg.max_gap, MAX_ACTIVE_CHAINS)
+    segments = _kernels.chain_segments(ia, ib, label, n_chains, n, TRIM_GAP)
+    na, nb = len(a.tokens), len(b.tokens)
+    found: list[tuple[float, Passage]] = []
+    for a0, a1, b0, b1, cov_a, cov_b in merge_segments(segments.tolist(), n, cfg):
+        a1, b1 = min(a1, na), min(b1, nb)
+        cov_a, cov_b = min(cov_a, a1 - a0), min(cov_b, b1 - b0)
+        score = (cov_a + cov_b) / ((a1 - a0) + (b1 - b0))
+        if score < cfg.min_score:
+            continue
+        ca0, ca1 = int(a.tokens.starts[a0]), int(a.tokens.ends[a1 - 1])
+        cb0, cb1 = int(b.tokens.starts[b0]), int(b.tokens.ends[b1 - 1])
+        # Length is judged on the aligned characters, so a few shared phrases spread over a
+        # long stretch do not pass for a passage.
+        if min(ca1 - ca0, cb1 - cb0) * score < cfg.min_length:
+            continue
+        ca0, ca1, cb0, cb1 = _widen(a.text, ca0, ca1, b.text, cb0, cb1)
+        passage = Passage(ca0, ca1, cb0, cb1, max(ca1 - ca0, cb1 - cb0), round(score, 4))
+        found.append((cov_a + cov_b, passage))
+    # A chain on a neighbouring diagonal can shadow a passage (a phrase repeated inside it):
+    # keep a passage only if it is not mostly inside a stronger one on both sides.
+    found.sort(key=lambda t: -t[0])
+    kept: list[Passage] = []
+    for _, p in found:
+        if not any(
+            _overlap(p.a_start, p.a_end, q.a_start, q.a_end) > (p.a_end - p.a_start) // 2
+            and _overlap(p.b_start, p.b_end, q.b_start, q.b_end) > (p.b_end - p.b_start) // 2
+            for q in kept
+        ):
+            kept.append(p)
+    kept.sort(key=lambda p: (p.a_start, p.b_start))
+    return kept

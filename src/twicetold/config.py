@@ -1,0 +1,141 @@
+"""One frozen configuration dataclass per stage, validated on construction.
+
+``ScanConfig`` bundles them; ``ScanConfig.to_dict()`` is what ``run.json`` records.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+KeepRule = Literal["earliest", "longest", "first"]
+
+
+def _check(cond: bool, message: str, hint: str | None = None) -> None:
+    if not cond:
+        raise ConfigError(message, hint)
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    """How inputs are read.
+
+    ``format`` forces a format (``txt``, ``jsonl``, ``csv``, ``parquet``) where the file name
+    does not say it (standard input, odd extensions). ``max_chars``: longer documents are
+    truncated for matching, with a warning naming them.
+    """
+
+    id_column: str = "id"
+    text_column: str = "text"
+    date_column: str = "date"
+    source_column: str = "source"
+    format: str | None = None
+    max_chars: int = 10_000_000
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        _check(
+            self.format in (None, "txt", "jsonl", "csv", "tsv", "parquet"),
+            f"unknown input format {self.format!r}",
+            "use one of: txt, jsonl, csv, tsv, parquet",
+        )
+        _check(self.max_chars > 0, f"max_chars must be positive, got {self.max_chars}")
+
+
+@dataclass(frozen=True)
+class SketchConfig:
+    """MinHash sketches over word shingles (one-permutation hashing with densification).
+
+    ``seed`` fixes every hash function, so signatures stay comparable across runs and versions.
+    """
+
+    shingle_size: int = 5
+    num_perm: int = 128
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.shingle_size <= 32, f"shingle_size must be 1..32, got {self.shingle_size}")
+        _check(
+            self.num_perm >= 8 and self.num_perm & (self.num_perm - 1) == 0,
+            f"num_perm must be a power of two >= 8, got {self.num_perm}",
+            "try 64, 128 or 256",
+        )
+
+
+@dataclass(frozen=True)
+class NearConfig:
+    """Near-duplicate documents: LSH banding for ``threshold``, every candidate verified.
+
+    ``bands``/``rows`` are chosen from the threshold when not given (see ``lsh.optimal_bands``).
+    """
+
+    threshold: float = 0.6
+    bands: int | None = None
+    rows: int | None = None
+    exact_jaccard: bool = False
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
+        _check(
+            (self.bands is None) == (self.rows is None),
+            "give both bands and rows, or neither",
+        )
+
+
+@dataclass(frozen=True)
+class PassageConfig:
+    """Reused passages.
+
+    - ``ngram``: words per anchor n-gram inside an alignment (small, to survive edits).
+    - ``max_df``: a shingle (``SketchConfig.shingle_size`` words) found in more than this many
+      documents is ignored as boilerplate when looking for candidate pairs; the default still
+      finds a paragraph printed by a couple of hundred outlets.
+    - ``min_shared``: distinct rare shingles two documents must share to be aligned.
+    - ``min_length``: shortest passage reported, in aligned characters: the shorter side's span
+      times the score, so scattered common phrases do not add up to a passage.
+    - ``max_gap``: most words without a shared n-gram inside one passage (edits, OCR noise).
+    - ``min_score``: lowest share of aligned words for a passage to be reported.
+    """
+
+    ngram: int = 3
+    max_df: int = 250
+    min_shared: int = 2
+    min_length: int = 70
+    max_gap: int = 12
+    min_score: float = 0.5
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.ngram <= 16, f"passage ngram must be 1..16, got {self.ngram}")
+        _check(self.max_df >= 2, f"max_df must be at least 2, got {self.max_df}")
+        _check(self.min_shared >= 1, f"min_shared must be positive, got {self.min_shared}")
+        _check(self.min_length >= 1, f"min_length must be positive, got {self.min_length}")
+        _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
+        _check(0.0 <= self.min_score <= 1.0, f"min_score must be in [0, 1], got {self.min_score}")
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Everything a scan needs. ``workers=0`` means all cores."""
+
+    read: ReadConfig = field(default_factory=ReadConfig)
+    sketch: SketchConfig = field(default_factory=SketchConfig)
+    near: NearConfig = field(default_factory=NearConfig)
+    passages: PassageConfig = field(default_factory=PassageConfig)
+    keep: KeepRule = "earliest"
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.keep in ("earliest", "longest", "first"), f"unknown keep rule {self.keep!r}",
+               "use earliest, longest or first")
+        _check(self.workers >= 0, f"workers must be >= 0, got {self.workers}")
+
+    @property
+    def n_workers(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,90 @@
+"""Plain data passed between the pipeline stages.
+
+Offsets everywhere are Python string indices (code points) into ``Document.text``,
+half-open ``[start, end)``: ``text[start:end]`` is the span (see the README's offsets contract).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Document:
+    """One document as read: its id, its text exactly as decoded, and what came with it.
+
+    ``meta`` holds every other input column (url, title, ...), carried through to the outputs.
+    ``origin`` says where the document came from (``path`` or ``path:line``) for messages.
+    """
+
+    id: str
+    text: str
+    source: str | None = None
+    date: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    warnings: list[str] = field(default_factory=list)
+    origin: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class InputProblem:
+    """Something wrong with the input that did not stop the run, reported and recorded.
+
+    ``kind`` is one of: ``empty``, ``binary``, ``not_text``, ``malformed_row``,
+    ``missing_text``, ``encoding_fallback``, ``too_long``, ``bad_date``, ``unreadable``.
+    ``action`` says what was done: ``kept`` (the document is in the outputs, flagged),
+    ``skipped`` (no document was made; the row or file is named here) or ``truncated``.
+    """
+
+    where: str
+    kind: str
+    message: str
+    action: str
+
+
+@dataclass(slots=True, frozen=True)
+class Passage:
+    """A reused passage of a pair: ``a_text[a_start:a_end]`` was reused as ``b_text[b_start:b_end]``.
+
+    ``length`` is the passage's length in characters (the longer of the two sides);
+    ``score`` in [0, 1] is the share of the two spans' words that align (1.0: verbatim).
+    """
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    length: int
+    score: float
+
+
+@dataclass(slots=True)
+class Pair:
+    """Two documents that share text. ``a`` is the earlier by date, else the smaller id.
+
+    ``kind`` is the strongest relation that holds: ``exact`` > ``near`` > ``partial``.
+    ``jaccard`` is the MinHash estimate over word shingles; ``jaccard_exact`` is filled on request.
+    """
+
+    a: str
+    b: str
+    kind: str
+    jaccard: float
+    passages: list[Passage]
+    jaccard_exact: float | None = None
+
+
+@dataclass(slots=True)
+class Cluster:
+    """Near-duplicate documents (exact copies included) with one canonical member.
+
+    ``min_jaccard`` is the lowest estimated similarity of a member to the canonical member.
+    """
+
+    id: int
+    canonical: str
+    members: list[str]
+    kind: str
+    min_jaccard: float

@@ -1,0 +1,220 @@
+"""Normalization and tokenization that keep every token's span in the original text.
+
+Text is never rewritten: each code point is looked up in precomputed tables that say
+whether it belongs to a word and what it folds to (NFKC, case folding, diacritics and
+Arabic harakat removed, digits of every script to ASCII). A token is a maximal run of word
+code points; scripts written without spaces (Han, kana, Thai...) give one token per
+character, so word n-grams over them are character n-grams. Punctuation and whitespace
+separate tokens and never reach a hash, which is what folds them.
+
+Tokens are returned as arrays: a 64-bit hash of the folded token, and its ``[start, end)``
+offsets in code points into the text exactly as read.
+
+>>> t = tokenize("Hello, ＷＯＲＬＤ!")
+>>> [("Hello, ＷＯＲＬＤ!")[s:e] for s, e in zip(t.starts, t.ends)]
+['Hello', 'ＷＯＲＬＤ']
+>>> t.hashes[1] == tokenize("world").hashes[0]
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _kernels
+
+# Tables cover the first three planes (everything in common use); code points above are
+# treated as word characters that fold to themselves.
+TABLE_LIMIT = 0x30000
+
+SEPARATOR, WORD, SINGLE, IGNORABLE = 0, 1, 2, 3
+
+# Scripts written without spaces between words: one token per character.
+_SINGLE_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x2FFFF),  # CJK extensions B+
+)
+
+# Combining marks that are diacritics (dropped when folding) rather than vowel signs of
+# abugidas (kept: removing them would merge unrelated Devanagari or Bengali words).
+_DIACRITIC_RANGES = (
+    (0x0300, 0x036F),  # combining diacritics (Latin, Greek, Cyrillic)
+    (0x0483, 0x0489),  # Cyrillic combining marks
+    (0x0591, 0x05C7),  # Hebrew points
+    (0x0610, 0x061A),  # Arabic signs
+    (0x064B, 0x065F),  # Arabic harakat
+    (0x0670, 0x0670),  # Arabic superscript alef
+    (0x06D6, 0x06ED),  # Arabic Quranic marks
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
+)
+
+_IGNORABLE_CHARS = {0x200C, 0x200D, 0x00AD, 0x0640}  # ZWNJ, ZWJ, soft hyphen, Arabic tatweel
+
+
+def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= cp <= hi for lo, hi in ranges)
+
+
+def _is_word_char(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat[0] in "LNM"
+
+
+def fold_char(cp: int) -> tuple[int, str]:
+    """Class and folded form of one code point (the plain-Python definition of the tables)."""
+    if cp in _IGNORABLE_CHARS or _in(cp, _DIACRITIC_RANGES):
+        return IGNORABLE, ""
+    ch = chr(cp)
+    # NFKC may turn a symbol into letters (e.g. "½" -> "1⁄2", "™" -> "TM"): those are words.
+    if not _is_word_char(ch) and not any(_is_word_char(c) for c in unicodedata.normalize("NFKC", ch)):
+        return SEPARATOR, ""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", ch).casefold())
+    out = []
+    for c in folded:
+        o = ord(c)
+        if not _is_word_char(c) or o in _IGNORABLE_CHARS or _in(o, _DIACRITIC_RANGES):
+            continue
+        d = unicodedata.decimal(c, None)
+        out.append(str(d) if d is not None else c)
+    text = unicodedata.normalize("NFC", "".join(out))
+    if not text:
+        return IGNORABLE, ""
+    return (SINGLE if _in(cp, _SINGLE_RANGES) else WORD), text
+
+
+@dataclass(frozen=True)
+class FoldTables:
+    """Per-code-point class and fold, as arrays the compiled tokenizer reads."""
+
+    classes: npt.NDArray[np.uint8]
+    fold_start: npt.NDArray[np.int32]
+    fold_len: npt.NDArray[np.uint8]
+    fold_data: npt.NDArray[np.uint32]
+
+
+# Bump when fold_char changes: cached tables of an older definition are then ignored.
+TABLES_VERSION = 1
+
+
+def _cache_path() -> Path:
+    base = os.environ.get("TWICETOLD_CACHE") or os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    name = f"fold-v{TABLES_VERSION}-unicode{unicodedata.unidata_version}.npz"
+    return Path(base).expanduser() / "twicetold" / name
+
+
+@functools.cache
+def tables() -> FoldTables:
+    """The fold tables, from the on-disk cache when present (building them takes ~2 s)."""
+    path = _cache_path()
+    try:
+        with np.load(path) as z:
+            return FoldTables(z["classes"], z["fold_start"], z["fold_len"], z["fold_data"])
+    except (OSError, KeyError, ValueError):
+        pass
+    built = build_tables()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, classes=built.classes, fold_start=built.fold_start,
+                     fold_len=built.fold_len, fold_data=built.fold_data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # no writable cache: build again next time
+    return built
+
+
+def build_tables() -> FoldTables:
+    """Build the fold tables for code points below ``TABLE_LIMIT`` from ``fold_char``."""
+    classes = np.zeros(TABLE_LIMIT, dtype=np.uint8)
+    fold_start = np.zeros(TABLE_LIMIT, dtype=np.int32)
+    fold_len = np.zeros(TABLE_LIMIT, dtype=np.uint8)
+    data: list[int] = []
+    for cp in range(TABLE_LIMIT):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        cls, text = fold_char(cp)
+        classes[cp] = cls
+        fold_start[cp] = len(data)
+        fold_len[cp] = len(text)
+        data.extend(ord(c) for c in text)
+    return FoldTables(classes, fold_start, fold_len, np.asarray(data, dtype=np.uint32))
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Tokens of one text: folded-token hashes and ``[start, end)`` code-point offsets."""
+
+    hashes: npt.NDArray[np.uint64]
+    starts: npt.NDArray[np.int32]
+    ends: npt.NDArray[np.int32]
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+def code_points(text: str) -> npt.NDArray[np.uint32]:
+    """The text as an array of code points: index ``i`` is ``text[i]``."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def tokenize(text: str) -> Tokens:
+    """Split ``text`` into normalized word tokens with their offsets in ``text``."""
+    t = tables()
+    h, s, e = _kernels.tokenize(code_points(text), t.classes, t.fold_start, t.fold_len, t.fold_data)
+    return Tokens(h, s, e)
+
+
+def folded_tokens(text: str) -> list[tuple[str, int, int]]:
+    """Plain-Python reference tokenizer: ``(folded token, start, end)`` per token.
+
+    Slow; used by tests to check the compiled path, and handy to see what a text becomes.
+    """
+    out: list[tuple[str, int, int]] = []
+    cur: list[str] = []
+    start = end = -1
+    for i, ch in enumerate(text):
+        cls, f = fold_char(ord(ch)) if ord(ch) < TABLE_LIMIT else (WORD, ch)
+        if cls == WORD or (cls == IGNORABLE and cur):
+            if not cur and cls == WORD:
+                start = i
+            if cls == WORD or cur:
+                cur.append(f)
+                end = i + 1
+        elif cls == SINGLE:
+            if cur:
+                out.append(("".join(cur), start, end))
+                cur = []
+            out.append((f, i, i + 1))
+        elif cls == IGNORABLE and out and out[-1][2] == i and not cur:
+            tok, s, _ = out[-1]
+            out[-1] = (tok, s, i + 1)  # a mark after a single-character token belongs to it
+        elif cls == SEPARATOR and cur:
+            out.append(("".join(cur), start, end))
+            cur = []
+    if cur:
+        out.append(("".join(cur), start, end))
+    return out
+
+
+def token_hash(folded: str) -> int:
+    """Hash of one folded token, as the compiled tokenizer computes it."""
+    return int(_kernels.hash_codepoints(code_points(folded)))

@@ -1,0 +1,171 @@
+"""Outputs: the results folder (Parquet and JSON Lines tables, ``run.json``), written
+atomically: everything goes to a temporary sibling folder that is renamed into place only
+when complete, so a failure or Ctrl-C leaves no half-written folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import OutputError
+
+SCHEMA_VERSION = 1
+MAX_PROBLEMS_RECORDED = 1000
+
+PASSAGE_TYPE = pa.struct([
+    ("a_start", pa.int64()), ("a_end", pa.int64()), ("b_start", pa.int64()), ("b_end", pa.int64()),
+    ("length", pa.int64()), ("score", pa.float64()),
+])
+PAIRS_SCHEMA = pa.schema([  # type: ignore[arg-type]  # the stubs miss list types
+    ("a", pa.string()), ("b", pa.string()), ("kind", pa.string()), ("jaccard", pa.float64()),
+    ("jaccard_exact", pa.float64()), ("passages", pa.list_(PASSAGE_TYPE)),
+])
+CLUSTERS_SCHEMA = pa.schema([  # type: ignore[arg-type]
+    ("id", pa.int64()), ("canonical", pa.string()), ("size", pa.int64()), ("kind", pa.string()),
+    ("min_jaccard", pa.float64()), ("members", pa.list_(pa.string())),
+])
+DOCUMENT_FIELDS = ["id", "source", "date", "length", "encoding", "warnings", "cluster", "origin"]
+
+
+def check_destination(path: str | os.PathLike[str], force: bool) -> Path:
+    """Fail early, before any work, when ``path`` exists and ``force`` is not set."""
+    out = Path(path)
+    if out.exists() and not force:
+        raise OutputError(f"{out} already exists", "pass --force to replace it, or choose another path")
+    if not out.parent.exists():
+        raise OutputError(f"the folder {out.parent} does not exist", "create it first")
+    return out
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], force: bool, is_dir: bool) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it
+    is removed and ``path`` is left as it was."""
+    dest = check_destination(path, force)
+    prefix = f".{dest.name}.twicetold-tmp-"
+    # Keep the destination's extensions: writers pick the format and compression from them.
+    suffix = "".join(dest.suffixes)
+    if is_dir:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=dest.parent))
+    else:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=dest.parent)
+        os.close(fd)
+        tmp = Path(name)
+    try:
+        yield tmp
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.twicetold-old-", dir=dest.parent))
+            os.replace(dest, old / dest.name)
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
+        raise
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for row in rows:
+            f.write(json.dumps(_jsonable(row), ensure_ascii=False))
+            f.write("\n")
+
+
+def _table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
+    if schema is not None:
+        return pa.Table.from_pylist(rows, schema=schema)
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # Carried-through columns of mixed types: keep them, JSON-encoded.
+        fixed = [{k: (json.dumps(_jsonable(v), ensure_ascii=False) if k not in DOCUMENT_FIELDS
+                      and not isinstance(v, str | type(None)) else v) for k, v in r.items()} for r in rows]
+        return pa.Table.from_pylist(fixed)
+
+
+def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> None:
+    """Write ``name.jsonl`` and ``name.parquet`` holding the same rows."""
+    write_jsonl(folder / f"{name}.jsonl", rows)
+    pq.write_table(_table(rows, schema), folder / f"{name}.parquet")
+
+
+def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
+    """Output rows of documents: the fixed fields, then the carried-through input columns
+    (a column whose name clashes with a fixed field is written as ``input_<name>``)."""
+    rows = []
+    for d in documents:
+        row = {k: getattr(d, k) for k in DOCUMENT_FIELDS}
+        for k, v in d.meta.items():
+            row[f"input_{k}" if k in row else k] = v
+        rows.append(row)
+    # Parquet needs one schema: every row gets every column.
+    columns: dict[str, None] = {}
+    for r in rows:
+        columns.update(dict.fromkeys(r))
+    return [{c: r.get(c) for c in columns} for r in rows]
+
+
+def versions() -> dict[str, str]:
+    import numba
+    import numpy
+
+    from . import __version__
+
+    return {"twicetold": __version__, "python": sys.version.split()[0], "numpy": numpy.__version__,
+            "numba": numba.__version__, "pyarrow": pa.__version__, "platform": platform.platform()}
+
+
+def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = False,
+                  parameters: dict[str, Any] | None = None, inputs: list[str] | None = None) -> Path:
+    """Write a scan's results folder: ``pairs``, ``clusters`` and ``documents`` as JSON Lines
+    and Parquet, plus ``run.json``. Replaces an existing folder only with ``force``."""
+    with atomic_path(outdir, force, is_dir=True) as tmp:
+        write_table(tmp, "pairs", [
+            {"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
+             "passages": [asdict(x) for x in p.passages]} for p in result.pairs
+        ], PAIRS_SCHEMA)
+        write_table(tmp, "clusters", [
+            {"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
+             "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters
+        ], CLUSTERS_SCHEMA)
+        write_table(tmp, "documents", document_rows(result.documents))
+        problems = [asdict(p) for p in result.problems]
+        run = {
+            "schema_version": SCHEMA_VERSION,
+            "versions": versions(),
+            "inputs": inputs or [],
+            "parameters": parameters or {},
+            **result.run,
+            "problems": problems[:MAX_PROBLEMS_RECORDED],
+            "problems_not_listed": max(0, len(problems) - MAX_PROBLEMS_RECORDED),
+        }
+        (tmp / "run.json").write_text(json.dumps(_jsonable(run), indent=2, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
+    return Path(outdir)

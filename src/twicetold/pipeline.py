@@ -1,0 +1,324 @@
+"""The scan: reading → tokens → shingles and sketches → near duplicates → clusters →
+candidate pairs → alignment → pairs. Chains the stages, times them and counts what each
+one found or dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _kernels, readers
+from .align import AlignedText, align
+from .candidates import Candidates, shared_shingle_pairs
+from .cluster import Components, components, rank_for_keep
+from .config import ScanConfig
+from .lsh import bands_for, near_duplicates
+from .model import Cluster, Document, InputProblem, Pair, Passage
+from .normalize import tokenize
+from .sketch import content_hash, shingle_set, signatures
+from .store import TextStore
+
+Progress = Callable[[str, int, int | None], None]
+"""Called as ``progress(stage, done, total)``; ``total`` is None while it is unknown."""
+
+KIND_RANK = {"exact": 0, "near": 1, "partial": 2}
+
+
+@dataclass
+class DocumentRecord:
+    """What the outputs say about one document (its text stays in the input)."""
+
+    id: str
+    source: str | None
+    date: str | None
+    length: int
+    encoding: str
+    warnings: list[str]
+    meta: dict[str, Any]
+    origin: str
+    cluster: int | None = None
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found: documents, pairs, clusters, and the run record (``run.json``)."""
+
+    documents: list[DocumentRecord]
+    pairs: list[Pair]
+    clusters: list[Cluster]
+    problems: list[InputProblem]
+    run: dict[str, Any] = field(default_factory=dict)
+
+    def pair_counts(self) -> dict[str, int]:
+        counts = Counter(p.kind for p in self.pairs)
+        return {k: counts.get(k, 0) for k in KIND_RANK}
+
+
+def sort_key_date(value: str | None) -> str | None:
+    """A date as a sortable UTC ISO string, or None when it is missing or unreadable."""
+    if not value:
+        return None
+    try:
+        d = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if d.tzinfo is not None:
+        d = d.astimezone(dt.UTC).replace(tzinfo=None)
+    return d.isoformat()
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 4)
+
+
+class _Corpus:
+    """Per-document state the stages share, kept compact: texts go to the store."""
+
+    def __init__(self, store: TextStore, shingle_size: int, max_chars: int) -> None:
+        self.store = store
+        self.shingle_size = shingle_size
+        self.records: list[DocumentRecord] = []
+        self.order_dates: list[str | None] = []
+        self.hashes: list[bytes] = []
+        self.shingles: list[npt.NDArray[np.uint64]] = []
+        self.max_chars = max_chars
+
+    def add(self, doc: Document) -> None:
+        self.store.add(doc.text)
+        tokens = tokenize(doc.text)
+        self.records.append(DocumentRecord(doc.id, doc.source, doc.date, len(doc.text), doc.encoding,
+                                           list(doc.warnings), dict(doc.meta), doc.origin))
+        self.order_dates.append(sort_key_date(doc.date))
+        self.hashes.append(content_hash(tokens))
+        self.shingles.append(shingle_set(tokens, self.shingle_size))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def _exact_edges(hashes: list[bytes], usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    first: dict[bytes, int] = {}
+    edges = []
+    for i, h in enumerate(hashes):
+        if not usable[i]:
+            continue
+        if h in first:
+            edges.append((first[h], i))
+        else:
+            first[h] = i
+    return np.array(edges, dtype=np.int64).reshape(-1, 2)
+
+
+def _ordered(i: int, j: int, corpus: _Corpus) -> tuple[int, int]:
+    """``a`` is the earlier by date, else the smaller id."""
+    di, dj = corpus.order_dates[i], corpus.order_dates[j]
+    if di is not None and dj is not None and di != dj:
+        return (i, j) if di < dj else (j, i)
+    return (i, j) if corpus.records[i].id <= corpus.records[j].id else (j, i)
+
+
+def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = None, *,
+         progress: Progress | None = None) -> ScanResult:
+    """Find exact and near-duplicate documents and reused passages in a corpus.
+
+    ``inputs``: folders of ``.txt`` files, JSON Lines, CSV or Parquet files (compressed or
+    not), or ``"-"`` for standard input. Returns a :class:`ScanResult`; ``outputs.write_results``
+    writes it as a results folder.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> wire = "Dockworkers at the port of Arden walked out on Monday, halting container traffic."
+    >>> _ = (d / "a.txt").write_text(wire + " Talks resume Friday.")
+    >>> _ = (d / "b.txt").write_text("In brief: " + wire)
+    >>> result = scan([d])
+    >>> [(p.a, p.b, p.kind, len(p.passages)) for p in result.pairs]
+    [('a', 'b', 'partial', 1)]
+    """
+    cfg = config or ScanConfig()
+    report = progress or (lambda stage, done, total: None)
+    timer = _Timer()
+    problems: list[InputProblem] = []
+    started = time.time()
+    with TextStore() as store:
+        corpus = _Corpus(store, cfg.sketch.shingle_size, cfg.read.max_chars)
+        with timer.stage("read_and_tokenize"):
+            for doc in readers.read_documents(inputs, cfg.read, problems):
+                corpus.add(doc)
+                if len(corpus) % 500 == 0:
+                    report("read", len(corpus), None)
+            report("read", len(corpus), len(corpus))
+        n = len(corpus)
+        usable = np.array([len(s) > 0 for s in corpus.shingles], dtype=bool)
+
+        with timer.stage("sketch"):
+            sigs = signatures(corpus.shingles, cfg.sketch)
+        with timer.stage("near_duplicates"):
+            exact = _exact_edges(corpus.hashes, usable)
+            near = near_duplicates(sigs, cfg.near, usable)
+        with timer.stage("clusters"):
+            rank = rank_for_keep(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
+            comps = components(n, np.concatenate([exact, near.pairs]), rank)
+            clusters = _clusters(comps, corpus, sigs)
+        with timer.stage("candidates"):
+            if cfg.passages.enabled:
+                cands = shared_shingle_pairs(corpus.shingles, cfg.passages.max_df, cfg.passages.min_shared)
+            else:
+                cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
+            to_align = _pairs_to_align(comps, cands.pairs, n)
+        with timer.stage("align"):
+            pairs = _align_pairs(to_align, comps, corpus, sigs, cfg, report)
+    run = {
+        "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
+        "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
+        "counts": {
+            "documents": n,
+            "documents_without_words": int(n - usable.sum()),
+            "input_problems": dict(Counter(p.kind for p in problems)),
+            "exact_pairs_linked": len(exact),
+            "lsh_candidates": near.candidates,
+            "near_pairs_verified": len(near.pairs),
+            "passage_candidates": len(cands.pairs),
+            "frequent_shingles_ignored": cands.frequent_shingles,
+            "pairs_aligned": len(to_align),
+            "pairs": len(pairs),
+            "pairs_by_kind": dict(Counter(p.kind for p in pairs)),
+            "passages": sum(len(p.passages) for p in pairs),
+            "clusters": len(clusters),
+            "documents_in_clusters": sum(len(c.members) for c in clusters),
+        },
+        "timings": dict(timer.seconds, total=round(time.time() - started, 4)),
+    }
+    return ScanResult(corpus.records, pairs, clusters, problems, run)
+
+
+def _clusters(comps: Components, corpus: _Corpus, sigs: npt.NDArray[np.uint32]) -> list[Cluster]:
+    out = []
+    groups = sorted(comps.groups(), key=lambda g: corpus.records[int(comps.canonical[g[0]])].id)
+    for cid, members in enumerate(groups):
+        canon = int(comps.canonical[members[0]])
+        others = np.array([m for m in members if m != canon], dtype=np.int64)
+        pairs = np.stack([np.full(len(others), canon), others], axis=1)
+        jac = _kernels.estimate_jaccard(sigs, pairs)
+        kind = "exact" if all(corpus.hashes[m] == corpus.hashes[canon] for m in others) else "near"
+        ids = [corpus.records[int(m)].id for m in members]
+        for m in members:
+            corpus.records[int(m)].cluster = cid
+        out.append(Cluster(cid, corpus.records[canon].id, ids, kind, round(float(jac.min()), 4)))
+    return out
+
+
+def _pairs_to_align(comps: Components, candidates: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+    """Each cluster member with its canonical member, plus candidate pairs across clusters
+    (two members of one cluster are already represented through the canonical member)."""
+    members = np.flatnonzero(comps.canonical != np.arange(n))
+    within = np.stack([comps.canonical[members], members], axis=1)
+    across = candidates[comps.label[candidates[:, 0]] != comps.label[candidates[:, 1]]]
+    both = np.concatenate([np.sort(within, axis=1), across]).reshape(-1, 2)
+    return np.unique(both, axis=0) if len(both) else both
+
+
+def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
+                 sigs: npt.NDArray[np.uint32], cfg: ScanConfig, report: Progress) -> list[Pair]:
+    jac = _kernels.estimate_jaccard(sigs, to_align) if len(to_align) else np.empty(0)
+    cache: dict[int, AlignedText] = {}
+
+    def prepared(i: int) -> AlignedText:
+        if i not in cache:
+            if len(cache) > 256:
+                cache.clear()
+            cache[i] = AlignedText.of(corpus.store.get(i), cfg.passages.ngram)
+        return cache[i]
+
+    pairs: list[Pair] = []
+    total = len(to_align)
+    for k, (i, j) in enumerate(to_align.tolist()):
+        a, b = _ordered(i, j, corpus)
+        same_cluster = comps.label[a] == comps.label[b]
+        if same_cluster:
+            kind = "exact" if corpus.hashes[a] == corpus.hashes[b] else "near"
+        else:
+            kind = "partial"
+        passages: list[Passage] = (
+            align(prepared(a), prepared(b), cfg.passages) if cfg.passages.enabled else []
+        )
+        if kind == "partial" and not passages:
+            continue
+        exact_j = None
+        if cfg.near.exact_jaccard:
+            exact_j = round(float(_kernels.exact_jaccard(corpus.shingles[a], corpus.shingles[b])), 4)
+        pairs.append(Pair(corpus.records[a].id, corpus.records[b].id, kind, round(float(jac[k]), 4),
+                          passages, exact_j))
+        if k % 200 == 0:
+            report("align", k, total)
+    report("align", total, total)
+    pairs.sort(key=lambda p: (KIND_RANK[p.kind], p.a, p.b))
+    return pairs
+
+
+@dataclass
+class DedupResult:
+    """What ``dedup`` kept and removed: ``removed`` maps each removed id to the kept id."""
+
+    kept: int
+    removed: dict[str, str]
+    scan: ScanResult
+
+
+def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config: ScanConfig | None = None,
+          *, removed_path: str | os.PathLike[str] | None = None, force: bool = False,
+          progress: Progress | None = None) -> DedupResult:
+    """Write ``input`` without its near duplicates: one document per near-duplicate cluster,
+    chosen by ``config.keep``, in the input's own format with all its columns and row order.
+
+    The map of removed ids (``{"removed", "kept", "kind", "jaccard"}`` per line, JSON Lines) goes
+    to ``removed_path``, by default ``OUTPUT.removed.jsonl``.
+    """
+    from dataclasses import replace
+
+    from .outputs import atomic_path, check_destination, write_jsonl
+
+    cfg = config or ScanConfig()
+    cfg = replace(cfg, passages=replace(cfg.passages, enabled=False))
+    removed_path = removed_path or f"{os.fspath(output)}.removed.jsonl"
+    check_destination(output, force)
+    check_destination(removed_path, force)
+    result = scan([input], cfg, progress=progress)
+    by_member = {p.b if p.a == c.canonical else p.a: p for c in result.clusters for p in result.pairs
+                 if c.canonical in (p.a, p.b)}
+    removed: dict[str, str] = {}
+    rows = []
+    for c in result.clusters:
+        for m in c.members:
+            if m != c.canonical:
+                removed[m] = c.canonical
+                pair = by_member.get(m)
+                rows.append({"removed": m, "kept": c.canonical, "kind": pair.kind if pair else c.kind,
+                             "jaccard": pair.jaccard if pair else None})
+    keep = {d.id for d in result.documents} - removed.keys()
+    from pathlib import Path
+
+    input_is_dir = input != "-" and Path(input).is_dir()
+    with atomic_path(removed_path, force, is_dir=False) as tmp_map, \
+            atomic_path(output, force, is_dir=input_is_dir) as tmp_out:
+        write_jsonl(tmp_map, rows)
+        kept = readers.copy_filtered(input, tmp_out, keep, cfg.read)
+    return DedupResult(kept, removed, result)

@@ -1,0 +1,701 @@
+"""Read corpora into ``Document`` objects, streaming, and copy a filtered subset back out.
+
+Formats: a folder of ``.txt`` files (recursive), a single ``.txt`` file, JSON Lines, CSV/TSV and
+Parquet; the text formats may be gzip- or zstd-compressed; ``-`` is standard input. Nothing is
+dropped silently: whatever cannot become a document is recorded as an ``InputProblem``, and
+what cannot be read at all raises ``InputError`` with a hint.
+
+Every format goes through one record generator (``_records``) that yields ``(document, raw)``
+pairs; ``read_documents`` keeps the documents and ``copy_filtered`` writes the raw bytes/rows
+of the kept ones, so both compute ids by the same code.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import csv
+import datetime as dt
+import decimal
+import gzip
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Container, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO, Any, cast
+
+import charset_normalizer
+import zstandard
+
+from .config import ReadConfig
+from .errors import InputError
+from .model import Document, InputProblem
+
+_TXT_SUFFIXES = (".txt.gz", ".txt.zst", ".txt")
+_EXT_FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+                ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+_BINARY_SNIFF = 8192
+_PARQUET_BATCH = 256  # rows per batch: documents can be megabytes each, so keep batches small
+_MAX_NAMES = 20
+_ROW_KINDS = ("malformed_row", "missing_text")  # the problems that config.strict turns into errors
+_GZIP_MAGIC, _ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+Record = tuple[Document | None, Any]  # (None, raw) = bytes every copy must keep (BOM, CSV header)
+
+
+def _raise_csv_limit() -> None:
+    # Documents of many megabytes in one CSV field are normal here; the default limit is 128 KiB.
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:  # C long is 32 bits on some platforms
+            limit //= 2
+
+
+_raise_csv_limit()
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, str | None]:
+    """Decode one document's bytes: ``(text, encoding, warning or None)``.
+
+    Order: UTF-8 (a byte-order mark is dropped, encoding ``utf-8-sig``), UTF-16/32 with a
+    byte-order mark, Windows-1252 when it decodes strictly (it leaves five bytes undefined, so
+    binary junk fails), charset-normalizer's guess, and last UTF-8 with U+FFFD replacements.
+    A detector alone is not enough: on Windows-1252 text it may answer cp1250 and garble quotes.
+    The warning is ``None`` for UTF-8 (ASCII included) and says what was done otherwise.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig", None
+        except UnicodeDecodeError:
+            text = data[3:].decode("utf-8", errors="replace")
+            return text, "utf-8", "UTF-8 byte-order mark but invalid bytes (replaced by U+FFFD)"
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec, f"decoded as {codec.upper()} (byte-order mark)"
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), "utf-8", None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252", "not valid UTF-8; decoded as Windows-1252 (cp1252)"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is not None:
+        return str(best), best.encoding, f"not valid UTF-8 or Windows-1252; detected as {best.encoding}"
+    return (data.decode("utf-8", errors="replace"), "utf-8",
+            "encoding not recognised; invalid bytes replaced by U+FFFD")
+
+
+def _looks_binary(text: str) -> bool:
+    """True when a decode is mostly replacement characters or control codes (not prose)."""
+    if not text:
+        return False
+    bad = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\n\r\f\v"))
+    return bad > 0.3 * len(text)
+
+
+# ---------------------------------------------------------------- opening files
+
+
+def _compression(name: str) -> str | None:
+    low = name.lower()
+    if low.endswith(".gz"):
+        return "gzip"
+    if low.endswith((".zst", ".zstd")):
+        return "zstd"
+    return None
+
+
+def _open_binary(path: str, compression: str | None) -> io.BufferedIOBase:
+    """Open for streaming reads, decompressing; the result supports ``peek``."""
+    if compression == "gzip":
+        return gzip.GzipFile(path, "rb")
+    if compression == "zstd":
+        # The decompression reader owns the file (closefd) and closes it with itself.
+        raw = open(path, "rb")  # noqa: SIM115
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
+        return io.BufferedReader(reader)
+    return open(path, "rb")
+
+
+def _input_compression(path: str) -> str | None:
+    """Compression of an input: from the name, or from the magic number for spooled stdin."""
+    if path != _spool_path():
+        return _compression(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    return "gzip" if magic.startswith(_GZIP_MAGIC) else "zstd" if magic == _ZSTD_MAGIC else None
+
+
+_spool: tuple[object, str] | None = None
+
+
+def _spool_path() -> str | None:
+    return _spool[1] if _spool is not None else None
+
+
+def _spool_stdin() -> str:
+    """Copy standard input to a temporary file once per stdin object, so it can be read twice."""
+    global _spool
+    if _spool is not None and _spool[0] is sys.stdin:
+        return _spool[1]
+    fd, path = tempfile.mkstemp(prefix="twicetold-stdin-")
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(getattr(sys.stdin, "buffer", sys.stdin), out)
+    atexit.register(lambda: Path(path).unlink(missing_ok=True))
+    _spool = (sys.stdin, path)
+    return path
+
+
+def _resolve(path: str) -> tuple[str, str]:
+    """(name used in messages and FILE:LINE ids, path on disk)."""
+    return ("stdin", _spool_stdin()) if path == "-" else (path, path)
+
+
+# ---------------------------------------------------------------- format detection
+
+
+def detect_format(path: str, config: ReadConfig) -> str:
+    """Return the format of an input: ``txtdir``, ``txt``, ``jsonl``, ``csv``, ``tsv`` or ``parquet``.
+
+    ``config.format`` wins over the file name. Standard input (``-``) is spooled and sniffed
+    when no format is given: JSON Lines if its first non-blank byte is ``{``, else one text.
+    Raises ``InputError`` for a missing path or an unknown extension.
+    """
+    path = os.fspath(path)
+    if path == "-":
+        disk = _spool_stdin()
+        if config.format:
+            return config.format
+        with _open_binary(disk, _input_compression(disk)) as fh:
+            head = fh.read(_BINARY_SNIFF).lstrip(b" \t\r\n\xef\xbb\xbf")
+        return "jsonl" if head.startswith(b"{") else "txt"
+    if not os.path.exists(path):
+        raise InputError(f"input not found: {path}", "check the path; use - to read standard input")
+    if os.path.isdir(path):
+        if config.format not in (None, "txt"):
+            raise InputError(f"{path} is a folder, but format {config.format} was asked for",
+                             "only folders of .txt files are read; give the files themselves")
+        return "txtdir"
+    if config.format:
+        return config.format
+    name = path.lower()
+    if _compression(name):
+        name = name.rsplit(".", 1)[0]
+    fmt = _EXT_FORMATS.get(os.path.splitext(name)[1])
+    if fmt is None:
+        raise InputError(f"unknown input format: {path}",
+                         "use .txt, .jsonl, .ndjson, .json, .csv, .tsv or .parquet (optionally .gz/.zst), "
+                         "or name the format with --format")
+    if fmt == "parquet" and _compression(path):
+        raise InputError(f"compressed Parquet is not read: {path}",
+                         "decompress it; Parquet compresses its own columns")
+    return fmt
+
+
+# ---------------------------------------------------------------- building documents
+
+
+def _report(problems: list[InputProblem], config: ReadConfig, where: str, kind: str, message: str,
+            action: str) -> None:
+    if config.strict and kind in _ROW_KINDS:
+        raise InputError(f"{where}: {message}", "fix the row, or run without --strict to skip it")
+    problems.append(InputProblem(where=where, kind=kind, message=message, action=action))
+
+
+def _date_ok(value: str) -> bool:
+    for candidate in (value, value[:-1] if value.endswith("Z") else None):
+        if candidate:
+            try:
+                dt.datetime.fromisoformat(candidate)
+                return True
+            except ValueError:
+                pass
+    return False
+
+
+def _jsonable(value: Any) -> Any:
+    """Make a Parquet/CSV value JSON-compatible (dates as ISO text, decimals as text...)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    value = _jsonable(value)
+    return None if value is None or value == "" else str(value)
+
+
+def _finish(doc: Document, encoding_warning: str | None, config: ReadConfig,
+            problems: list[InputProblem], report_encoding: bool = True) -> Document:
+    """Flag what is odd about a document (encoding, empty, too long, bad date) and return it."""
+    where = doc.origin
+    if encoding_warning:
+        doc.warnings.append(encoding_warning)
+        if report_encoding:
+            _report(problems, config, where, "encoding_fallback", f"{where}: {encoding_warning}", "kept")
+    if not doc.text.strip():
+        doc.warnings.append("empty document")
+        _report(problems, config, where, "empty", f"document {doc.id!r} is empty or only whitespace", "kept")
+    if len(doc.text) > config.max_chars:
+        message = (f"document {doc.id!r} has {len(doc.text):,} characters; "
+                   f"truncated to max_chars={config.max_chars:,}")
+        doc.text = doc.text[: config.max_chars]
+        doc.warnings.append(message)
+        _report(problems, config, where, "too_long", message, "truncated")
+    if doc.date is not None and not _date_ok(doc.date):
+        message = f"date {doc.date!r} is not an ISO date (YYYY-MM-DD[THH:MM:SS]); kept as given"
+        doc.warnings.append(message)
+        _report(problems, config, where, "bad_date", message, "kept")
+    return doc
+
+
+def _text_document(data: bytes, doc_id: str, origin: str, config: ReadConfig,
+                   problems: list[InputProblem]) -> Document | None:
+    """One whole file's bytes as one document, or ``None`` (reported) when it is binary."""
+    has_bom = data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    if not has_bom and b"\x00" in data[:_BINARY_SNIFF]:
+        _report(problems, config, origin, "binary", f"{origin} is binary (NUL bytes), not text", "skipped")
+        return None
+    text, encoding, warning = decode_bytes(data)
+    if _looks_binary(text):
+        _report(problems, config, origin, "binary",
+                f"{origin} is binary (it decodes to mostly invalid characters), not text", "skipped")
+        return None
+    doc = Document(id=doc_id, text=text, encoding=encoding, origin=origin)
+    return _finish(doc, warning, config, problems)
+
+
+def _row_document(row: dict[str, Any], file: str, line: int, encoding: str, warning: str | None,
+                  config: ReadConfig, problems: list[InputProblem], first_fallback: bool) -> Document | None:
+    """A JSON object or CSV/Parquet row as a document, or ``None`` (reported) if it has no text."""
+    where = f"{file}:{line}"
+    if config.text_column not in row or row[config.text_column] is None:
+        _report(problems, config, where, "missing_text", f"{where}: no {config.text_column!r} field",
+                "skipped")
+        return None
+    text = row[config.text_column]
+    if not isinstance(text, str):
+        _report(problems, config, where, "malformed_row",
+                f"{where}: field {config.text_column!r} is {type(text).__name__}, not a string", "skipped")
+        return None
+    raw_id = row.get(config.id_column)
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int | float | decimal.Decimal | None):
+        _report(problems, config, where, "malformed_row",
+                f"{where}: id {raw_id!r} is not a string or a number", "skipped")
+        return None
+    doc_id = where if raw_id is None or not str(raw_id).strip() else str(raw_id)
+    skip = {config.id_column, config.text_column, config.date_column, config.source_column}
+    doc = Document(id=doc_id, text=text, source=_optional_str(row.get(config.source_column)),
+                   date=_optional_str(row.get(config.date_column)),
+                   meta={k: _jsonable(v) for k, v in row.items() if k not in skip},
+                   encoding=encoding, origin=where)
+    if warning and first_fallback:
+        # One problem per input (at its first such row), not one per row; every row's document
+        # still carries the warning.
+        _report(problems, config, where, "encoding_fallback",
+                f"{where}: {warning} (first such row of {file}; later ones are flagged on their documents)",
+                "kept")
+    return _finish(doc, warning, config, problems, report_encoding=False)
+
+
+# ---------------------------------------------------------------- per-format records
+
+
+def _txtdir_records(folder: str, config: ReadConfig, problems: list[InputProblem]) -> Iterator[Record]:
+    """Every ``.txt``/``.txt.gz``/``.txt.zst`` under ``folder`` sorted by relative path; raw = (path, rel)."""
+    texts: list[tuple[str, str]] = []
+    others: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in files:
+            rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
+            suffix = next((s for s in _TXT_SUFFIXES if name.lower().endswith(s)), None)
+            if suffix is None:
+                others.append(rel)
+            else:
+                texts.append((rel, rel[: -len(suffix)]))
+    if others:
+        others.sort()
+        listed = ", ".join(others[:_MAX_NAMES])
+        more = f" and {len(others) - _MAX_NAMES} more" if len(others) > _MAX_NAMES else ""
+        _report(problems, config, folder, "not_text",
+                f"{len(others)} file(s) in {folder} are not .txt/.txt.gz/.txt.zst and were not read: "
+                f"{listed}{more}", "skipped")
+    for rel, doc_id in sorted(texts):
+        path = os.path.join(folder, rel)
+        origin = f"{folder.rstrip('/' + os.sep)}/{rel}"
+        data = _read_file_bytes(path, origin, config, problems)
+        if data is not None:
+            doc = _text_document(data, doc_id, origin, config, problems)
+            if doc is not None:
+                yield doc, (path, rel)
+
+
+def _read_file_bytes(path: str, origin: str, config: ReadConfig,
+                     problems: list[InputProblem]) -> bytes | None:
+    try:
+        with _open_binary(path, _input_compression(path)) as fh:
+            return fh.read()
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        _report(problems, config, origin, "unreadable", f"{origin} cannot be read: {exc}", "skipped")
+        return None
+
+
+def _txt_records(file: str, disk: str, config: ReadConfig, problems: list[InputProblem]) -> Iterator[Record]:
+    """A single text file (or stdin) as one document; raw = its decompressed bytes."""
+    if file == "stdin":
+        doc_id = "stdin"
+    else:
+        name = os.path.basename(file)
+        suffix = next((s for s in _TXT_SUFFIXES if name.lower().endswith(s)), None)
+        doc_id = name[: -len(suffix)] if suffix else os.path.splitext(name)[0] or name
+    data = _read_file_bytes(disk, file, config, problems)
+    doc = None if data is None else _text_document(data, doc_id, file, config, problems)
+    if doc is not None:
+        yield doc, data
+
+
+def _lines(fh: io.BufferedIOBase) -> tuple[bytes, Iterator[tuple[bytes, str, str, str | None]]]:
+    """Split a stream into lines, keeping line endings: ``(bom, iter of (raw, text, encoding, warning))``.
+
+    UTF-8 is tried per line, so one Windows-1252 line does not garble or stop a UTF-8 file;
+    UTF-16/32 (byte-order mark) files are decoded as a whole stream. ``raw`` excludes the BOM.
+    """
+    head = fh.peek(4)[:4]  # type: ignore[attr-defined]
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            fh.read(len(bom))
+            # The BOM's byte order tells which endianness the rest of the stream uses.
+            endian = codec + ("-le" if bom[0] == 0xFF else "-be")
+            wrapper = io.TextIOWrapper(cast(IO[bytes], fh), encoding=endian, newline="")
+            warning = f"decoded as {codec.upper()} (byte-order mark)"
+            return bom, ((line.encode(endian), line, codec, warning) for line in wrapper)
+    bom = b""
+    if head.startswith(b"\xef\xbb\xbf"):
+        bom = fh.read(3)
+
+    def utf8_lines() -> Iterator[tuple[bytes, str, str, str | None]]:
+        for raw in fh:
+            try:
+                yield raw, raw.decode("utf-8"), "utf-8", None
+            except UnicodeDecodeError:
+                text, encoding, warning = decode_bytes(raw)
+                yield raw, text, encoding, warning
+
+    return bom, utf8_lines()
+
+
+def _jsonl_records(file: str, fh: io.BufferedIOBase, config: ReadConfig,
+                   problems: list[InputProblem]) -> Iterator[Record]:
+    """One document per JSON object line; raw = the line's bytes as in the file."""
+    bom, lines = _lines(fh)
+    if bom:
+        yield None, bom
+    fallback_seen = False
+    for number, (raw, text, encoding, warning) in enumerate(lines, 1):
+        where = f"{file}:{number}"
+        if not text.strip():
+            continue  # blank lines hold no data
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if number == 1 and text.lstrip().startswith("["):
+                raise InputError(f"{file} holds a JSON array, not JSON Lines",
+                                 "write one object per line, e.g. jq -c '.[]' in.json > in.jsonl") from exc
+            _report(problems, config, where, "malformed_row", f"{where}: invalid JSON ({exc.msg})", "skipped")
+            continue
+        if not isinstance(value, dict):
+            _report(problems, config, where, "malformed_row",
+                    f"{where}: a JSON {type(value).__name__}, not an object", "skipped")
+            continue
+        doc = _row_document(value, file, number, encoding, warning, config, problems,
+                            first_fallback=not fallback_seen)
+        fallback_seen = fallback_seen or warning is not None
+        if doc is not None:
+            yield doc, raw
+
+
+def _csv_records(file: str, fh: io.BufferedIOBase, delimiter: str, config: ReadConfig,
+                 problems: list[InputProblem]) -> Iterator[Record]:
+    """One document per CSV/TSV row after the header; raw = the row's lines' bytes (quoting kept)."""
+    bom, lines = _lines(fh)
+    pending: list[tuple[bytes, str, str | None]] = []  # lines of the row being parsed
+
+    def texts() -> Iterator[str]:
+        for raw, text, encoding, warning in lines:
+            pending.append((raw, encoding, warning))
+            yield text
+
+    reader = csv.reader(texts(), delimiter=delimiter)
+    header: list[str] | None = None
+    fallback_seen = False
+    while True:
+        start = reader.line_num + 1
+        pending.clear()
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            _report(problems, config, f"{file}:{start}", "malformed_row", f"{file}:{start}: {exc}", "skipped")
+            continue
+        if not row:
+            continue  # blank line
+        raw = b"".join(p[0] for p in pending)
+        fallback = next(((p[1], p[2]) for p in pending if p[2]), None)
+        if header is None:
+            header = row
+            if config.text_column not in header:
+                columns = ", ".join(header)
+                raise InputError(f"{file} has no {config.text_column!r} column (columns: {columns})",
+                                 "name the text column with --text-column, or --format tsv/csv "
+                                 "if the delimiter is not the one the extension suggests")
+            yield None, bom + raw
+            continue
+        if len(row) != len(header):
+            _report(problems, config, f"{file}:{start}", "malformed_row",
+                    f"{file}:{start}: {len(row)} fields, the header has {len(header)}", "skipped")
+            continue
+        encoding, warning = fallback or (pending[0][1] if pending else "utf-8", None)
+        doc = _row_document(dict(zip(header, row, strict=True)), file, start, encoding, warning, config,
+                            problems, first_fallback=not fallback_seen)
+        fallback_seen = fallback_seen or warning is not None
+        if doc is not None:
+            yield doc, raw
+    if header is None:
+        raise InputError(f"{file} has no header row",
+                         "a CSV/TSV input starts with a header naming its columns")
+
+
+def _parquet_file(file: str, disk: str) -> Any:
+    import pyarrow.parquet as pq  # imported here: only Parquet inputs pay for it
+
+    try:
+        return pq.ParquetFile(disk)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError... for a damaged file
+        raise InputError(f"{file} is not a readable Parquet file: {exc}",
+                         "check the file, or name its real format with --format") from exc
+
+
+def _parquet_records(file: str, disk: str, config: ReadConfig,
+                     problems: list[InputProblem]) -> Iterator[Record]:
+    """One document per row, read batch by batch; raw = (batch, index in batch)."""
+    pf = _parquet_file(file, disk)
+    names = pf.schema_arrow.names
+    if config.text_column not in names:
+        raise InputError(f"{file} has no {config.text_column!r} column (columns: {', '.join(names)})",
+                         "name the text column with --text-column")
+    number = 0
+    try:
+        for batch in pf.iter_batches(batch_size=_PARQUET_BATCH):
+            for index, row in enumerate(batch.to_pylist()):
+                number += 1
+                doc = _row_document(row, file, number, "utf-8", None, config, problems, False)
+                if doc is not None:
+                    yield doc, (batch, index)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{file} is not a readable Parquet file: {exc}", "check the file") from exc
+
+
+def _records(path: str, fmt: str, config: ReadConfig, problems: list[InputProblem]) -> Iterator[Record]:
+    """The records of one input: the single code path for ids, used by reading and by copying."""
+    file, disk = _resolve(path)
+    if fmt == "txtdir":
+        yield from _txtdir_records(file, config, problems)
+        return
+    if fmt == "txt":
+        yield from _txt_records(file, disk, config, problems)
+        return
+    if fmt == "parquet":
+        yield from _parquet_records(file, disk, config, problems)
+        return
+    try:
+        with _open_binary(disk, _input_compression(disk)) as fh:
+            if fmt == "jsonl":
+                yield from _jsonl_records(file, fh, config, problems)
+            else:
+                yield from _csv_records(file, fh, "\t" if fmt == "tsv" else ",", config, problems)
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        raise InputError(f"{file} cannot be read: {exc}",
+                         "check that the file is complete and not corrupt") from exc
+
+
+# ---------------------------------------------------------------- public entry points
+
+
+def read_documents(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig,
+                   problems: list[InputProblem]) -> Iterator[Document]:
+    """Stream the documents of every input, in order; append what was odd to ``problems``.
+
+    Inputs are checked at once (missing paths and unknown formats raise ``InputError`` before
+    anything is read); documents are then read lazily. Duplicate ids, within one input or
+    across inputs, raise ``InputError`` naming both places. Ids: the id column, else
+    ``FILE:LINE`` (1-based line of JSON Lines/CSV, row of Parquet); for ``.txt`` folders the
+    relative path without ``.txt``; ``stdin`` for a text read from standard input.
+    """
+    plans = [(os.fspath(p), detect_format(os.fspath(p), config)) for p in inputs]
+
+    def generate() -> Iterator[Document]:
+        seen: dict[str, str] = {}
+        for path, fmt in plans:
+            empty, reported = True, len(problems)
+            for doc, _raw in _records(path, fmt, config, problems):
+                if doc is None:
+                    continue
+                if doc.id in seen:
+                    raise InputError(f"duplicate id {doc.id!r}: at {seen[doc.id]} and at {doc.origin}",
+                                     "ids must be unique; choose another column with --id-column, "
+                                     "or rename one of the two")
+                seen[doc.id] = doc.origin
+                empty = False
+                yield doc
+            if empty and len(problems) == reported:  # say why an input gave nothing
+                name = _resolve(path)[0]
+                _report(problems, config, name, "empty", f"{name}: no documents in this input", "skipped")
+
+    return generate()
+
+
+@contextmanager
+def _atomic_path(output: str) -> Iterator[str]:
+    """A temporary sibling of ``output`` that replaces it on success and is removed on failure."""
+    parent = os.path.dirname(os.path.abspath(output))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(output)}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _open_output(path: str, name: str) -> Iterator[io.BufferedIOBase | IO[bytes]]:
+    """Open ``path`` for writing, compressed as ``name``'s extension asks (gzip mtime 0: reproducible)."""
+    with open(path, "wb") as fh:
+        compression = _compression(name)
+        if compression == "gzip":
+            with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+                yield gz
+        elif compression == "zstd":
+            with zstandard.ZstdCompressor().stream_writer(fh, closefd=False) as zw:
+                yield zw
+        else:
+            yield fh
+
+
+def copy_filtered(input: str | os.PathLike[str], output: str | os.PathLike[str],
+                  keep_ids: Container[str], config: ReadConfig) -> int:
+    """Write the documents of ONE input whose ids are in ``keep_ids`` to ``output``; return their count.
+
+    The output has the input's format, columns and row order: JSON Lines and CSV/TSV lines are
+    copied byte for byte (header, quoting and line endings included), Parquet keeps the
+    schema, a ``.txt`` folder becomes a folder with the kept files at the same relative paths,
+    bytes as they are. The output's ``.gz``/``.zst`` extension decides compression (not for
+    folders or Parquet). Rows skipped as malformed, and binary files, were never documents and
+    are not written. Ids are computed by the same code as ``read_documents``. The write is
+    atomic: a temporary sibling renamed into place, removed on any error; an existing output
+    is replaced.
+    """
+    path, out = os.fspath(input), os.fspath(output)
+    fmt = detect_format(path, config)
+    scratch: list[InputProblem] = []  # already reported when the input was read
+    records = _records(path, fmt, config, scratch)
+    if fmt == "txtdir":
+        return _copy_txtdir(records, keep_ids, out)
+    written = 0
+    with _atomic_path(out) as tmp:
+        if fmt == "parquet":
+            return _copy_parquet(path, records, keep_ids, tmp)
+        with _open_output(tmp, out) as sink:
+            for doc, raw in records:
+                if doc is None or doc.id in keep_ids:
+                    sink.write(raw)
+                    written += doc is not None
+    return written
+
+
+def _copy_parquet(path: str, records: Iterator[Record], keep_ids: Container[str], tmp: str) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _parquet_file(*_resolve(path)).schema_arrow
+    written = 0
+    with pq.ParquetWriter(tmp, schema) as writer:
+        batch: Any = None
+        mask: list[bool] = []
+
+        def flush() -> None:
+            if batch is not None and any(mask):
+                writer.write_batch(batch.filter(pa.array(mask)))
+
+        for doc, (row_batch, index) in records:
+            if row_batch is not batch:
+                flush()
+                batch, mask = row_batch, [False] * row_batch.num_rows
+            if doc is not None and doc.id in keep_ids:
+                mask[index] = True
+                written += 1
+        flush()
+    return written
+
+
+def _copy_txtdir(records: Iterator[Record], keep_ids: Container[str], out: str) -> int:
+    parent = os.path.dirname(os.path.abspath(out))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(out)}.", suffix=".tmp")
+    written = 0
+    try:
+        for doc, (src, rel) in records:
+            if doc is not None and doc.id in keep_ids:
+                dest = os.path.join(tmp, *rel.split("/"))
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                shutil.copyfile(src, dest)
+                written += 1
+        if os.path.exists(out):
+            # A folder cannot be replaced in one rename: move the old one aside first.
+            aside = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(out)}.old.")
+            os.replace(out, os.path.join(aside, "old"))
+            os.replace(tmp, out)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        with suppress(OSError):
+            shutil.rmtree(tmp)
+        raise
+    return written
