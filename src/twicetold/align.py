@@ -26,9 +26,11 @@ from .normalize import Tokens, tokenize
 
 MAX_OCCURRENCES = 8  # an anchor repeated more often inside one text is not an anchor
 MAX_ACTIVE_CHAINS = 64
-MERGE_GAP_FACTOR = 3  # consecutive passages closer than this many max_gaps are one, if the score holds
+MERGE_GAP_FACTOR = 2  # consecutive passages closer than this many max_gaps are one, if the score holds
 TRIM_GAP = 2  # words between a lone edge anchor and the rest of its passage that get it trimmed
-EDGE_PUNCTUATION = 3  # shared punctuation characters a passage may grow by at each edge
+EDGE_PUNCTUATION = 3
+EXTEND_DROP = 3  # edge extension stops once mismatches outnumber matches by this much
+EXTEND_MIN_GAIN = 2  # and keeps only stretches with at least this many more matches than mismatches  # shared punctuation characters a passage may grow by at each edge
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,23 @@ def merge_segments(segments: list[list[int]], n: int, cfg: PassageConfig) -> lis
     return merged
 
 
+def _extend(ha: npt.NDArray[np.uint64], hb: npt.NDArray[np.uint64], i: int, j: int, step: int) -> int:
+    """Words to add at one edge of a passage on its diagonal, X-drop style: edited words at
+    a passage's edge break the n-grams around them, so the chain stops short; walking on
+    while matches outweigh mismatches recovers them, and stops at unrelated text."""
+    score = best = best_t = 0
+    t = 0
+    while score > best - EXTEND_DROP:
+        x, y = i + step * t, j + step * t
+        if not (0 <= x < len(ha) and 0 <= y < len(hb)):
+            break
+        score += 1 if ha[x] == hb[y] else -1
+        t += 1
+        if score > best:
+            best, best_t = score, t
+    return best_t if best >= EXTEND_MIN_GAIN else 0
+
+
 def _overlap(s0: int, s1: int, t0: int, t1: int) -> int:
     return max(0, min(s1, t1) - max(s0, t0))
 
@@ -117,6 +136,11 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
     for a0, a1, b0, b1, cov_a, cov_b in merge_segments(segments.tolist(), n, cfg):
         a1, b1 = min(a1, na), min(b1, nb)
         cov_a, cov_b = min(cov_a, a1 - a0), min(cov_b, b1 - b0)
+        left = _extend(a.tokens.hashes, b.tokens.hashes, a0 - 1, b0 - 1, -1)
+        right = _extend(a.tokens.hashes, b.tokens.hashes, a1, b1, 1)
+        # Extended words count as half aligned: the matches among them do, the edits do not.
+        a0, b0, a1, b1 = a0 - left, b0 - left, a1 + right, b1 + right
+        cov_a, cov_b = cov_a + (left + right + 1) // 2, cov_b + (left + right + 1) // 2
         score = (cov_a + cov_b) / ((a1 - a0) + (b1 - b0))
         if score < cfg.min_score:
             continue

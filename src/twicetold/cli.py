@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -119,7 +120,7 @@ def _print_problems(result: ScanResult) -> None:
 
 def _summary(result: ScanResult, outdir: str) -> None:
     counts = result.run["counts"]
-    table = Table(title=f"twicetold scan → {outdir}", show_header=False, box=None)
+    table = Table(title=f"twicetold scan → {escape(outdir)}", show_header=False, box=None)
     table.add_row("documents", f"{counts['documents']:,}")
     for kind, n in result.pair_counts().items():
         table.add_row(f"{kind} pairs", f"{n:,}")
@@ -135,6 +136,8 @@ def cli() -> None:
     """Find text that was told twice: near-duplicate documents and reused passages.
 
     Start with `twicetold scan CORPUS -o results`, then read results/pairs.jsonl.
+
+    Example: twicetold scan examples/news -o results
     """
 
 
@@ -216,9 +219,9 @@ def _run(func: Callable[[], Any]) -> int:
     try:
         func()
     except TwicetoldError as e:
-        err.print(f"[red]Error:[/] {e.message}", highlight=False)
+        err.print(f"[red]Error:[/] {escape(e.message)}", highlight=False)  # paths may hold [brackets]
         if e.hint:
-            err.print(f"  hint: {e.hint}", highlight=False)
+            err.print(f"  hint: {escape(e.hint)}", highlight=False)
         return e.exit_code
     except KeyboardInterrupt:
         err.print("interrupted: nothing was written")

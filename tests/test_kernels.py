@@ -1,0 +1,160 @@
+"""Every compiled kernel against a plain-Python reference (as pynndescent does)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from twicetold import _kernels as k
+
+M64 = (1 << 64) - 1
+
+
+def mix_ref(x: int) -> int:
+    x &= M64
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & M64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+def shingles_ref(tokens: list[int], size: int) -> list[int]:
+    if not tokens:
+        return []
+    w = min(size, len(tokens))
+    out = []
+    for i in range(max(len(tokens) - size + 1, 1)):
+        h = w
+        for t in tokens[i : i + w]:
+            h = mix_ref((h * 0x9E3779B97F4A7C15 + t) & M64)
+        out.append(h)
+    return out
+
+
+def oph_ref(shingles: list[int], num_perm: int, seed: int) -> list[int]:
+    empty = 0xFFFFFFFF
+    sig = [empty] * num_perm
+    if not shingles:
+        return sig
+    shift = 64 - num_perm.bit_length() + 1
+    s = mix_ref(seed * 0x9E3779B97F4A7C15)
+    for x in shingles:
+        h = mix_ref(x ^ s)
+        b, v = h >> shift, h & 0xFFFFFFFF
+        sig[b] = min(sig[b], v)
+    out = list(sig)
+    for b in range(num_perm):
+        attempt = 0
+        while sig[b] == empty:
+            probe = mix_ref(s ^ ((b * 0x9E3779B97F4A7C15 + attempt) & M64)) % num_perm
+            if sig[probe] != empty:
+                out[b] = sig[probe]
+                break
+            attempt += 1
+    return out
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(11)
+
+
+def test_mix_matches_reference(rng: np.random.Generator) -> None:
+    for x in rng.integers(0, 2**63, 50, dtype=np.uint64).tolist():
+        assert int(k.mix64(np.uint64(x))) == mix_ref(x)
+
+
+@pytest.mark.parametrize("size", [1, 3, 5])
+@pytest.mark.parametrize("n", [0, 2, 5, 40])
+def test_shingles_match_reference(rng: np.random.Generator, size: int, n: int) -> None:
+    tokens = rng.integers(0, 2**63, n, dtype=np.uint64)
+    assert k.shingles(tokens, size).tolist() == shingles_ref(tokens.tolist(), size)
+
+
+@pytest.mark.parametrize("count", [0, 3, 50, 2000])
+def test_oph_sketch_matches_reference(rng: np.random.Generator, count: int) -> None:
+    shingles = np.unique(rng.integers(0, 2**63, count, dtype=np.uint64))
+    assert k.oph_sketch(shingles, 64, 1).tolist() == oph_ref(shingles.tolist(), 64, 1)
+
+
+def test_oph_estimates_jaccard(rng: np.random.Generator) -> None:
+    universe = rng.integers(0, 2**63, 4000, dtype=np.uint64)
+    for true_j in (0.2, 0.5, 0.8):
+        shared = int(2000 * 2 * true_j / (1 + true_j))
+        a = np.unique(universe[:2000])
+        b = np.unique(np.concatenate([universe[:shared], universe[2000 : 2000 + 2000 - shared]]))
+        exact = k.exact_jaccard(a, b)
+        sigs = np.stack([k.oph_sketch(a, 256, 3), k.oph_sketch(b, 256, 3)])
+        est = k.estimate_jaccard(sigs, np.array([[0, 1]]))[0]
+        assert abs(est - exact) < 0.08, (true_j, exact, est)
+
+
+def test_signatures_are_seeded_and_stable() -> None:
+    shingles = np.arange(1, 200, dtype=np.uint64)
+    assert k.oph_sketch(shingles, 128, 1).tolist() == k.oph_sketch(shingles, 128, 1).tolist()
+    assert k.oph_sketch(shingles, 128, 1).tolist() != k.oph_sketch(shingles, 128, 2).tolist()
+
+
+def test_band_keys_and_bucket_pairs_match_brute_force(rng: np.random.Generator) -> None:
+    sigs = rng.integers(0, 4, (60, 8), dtype=np.uint32)  # few values: many collisions
+    keys = k.band_keys(sigs, 4, 2)
+    for b in range(4):
+        order = np.argsort(keys[:, b], kind="stable")
+        found = {tuple(p) for p in k.bucket_pairs(keys[order, b], order.astype(np.int64), 1000).tolist()}
+        expected = {
+            (i, j) for i, j in itertools.combinations(range(60), 2)
+            if sigs[i, 2 * b : 2 * b + 2].tolist() == sigs[j, 2 * b : 2 * b + 2].tolist()
+        }
+        assert found == expected
+
+
+def test_big_bucket_becomes_a_star() -> None:
+    keys = np.zeros(10, dtype=np.uint64)
+    pairs = k.bucket_pairs(keys, np.arange(10, dtype=np.int64), 4)
+    assert sorted(map(tuple, pairs.tolist())) == [(0, j) for j in range(1, 10)]
+
+
+def test_connected_components_match_reference(rng: np.random.Generator) -> None:
+    n = 50
+    edges = rng.integers(0, n, (30, 2)).astype(np.int64)
+    labels = k.connected_components(n, edges)
+    adj: dict[int, set[int]] = defaultdict(set)
+    for a, b in edges.tolist():
+        adj[a].add(b)
+        adj[b].add(a)
+    for start in range(n):
+        seen, stack = {start}, [start]
+        while stack:
+            for nb in adj[stack.pop()] - seen:
+                seen.add(nb)
+                stack.append(nb)
+        assert labels[start] == min(seen)
+
+
+def test_shared_ngram_pairs_respect_max_df() -> None:
+    keys = np.array([1, 1, 2, 2, 2, 3, 3, 3, 3], dtype=np.uint64)
+    docs = np.array([0, 1, 0, 1, 2, 0, 1, 2, 3], dtype=np.int64)
+    pairs = k.shared_ngram_pairs(keys, docs, 3).tolist()
+    assert sorted(map(tuple, pairs)) == [(0, 1), (0, 1), (0, 2), (1, 2)]
+
+
+def test_anchor_matches_match_brute_force(rng: np.random.Generator) -> None:
+    ha = rng.integers(0, 20, 80).astype(np.uint64)
+    hb = rng.integers(0, 20, 70).astype(np.uint64)
+    ia, ib = k.anchor_matches(ha, hb, 1000)
+    expected = [(i, j) for i in range(80) for j in range(70) if ha[i] == hb[j]]
+    assert list(zip(ia.tolist(), ib.tolist(), strict=True)) == expected
+    ia, _ = k.anchor_matches(ha, hb, 2)
+    counts = {v: int((hb == v).sum()) for v in set(hb.tolist())}
+    assert all(counts[int(ha[i])] <= 2 for i in ia.tolist())
+
+
+def test_exact_jaccard() -> None:
+    a = np.array([1, 2, 3, 4], dtype=np.uint64)
+    b = np.array([3, 4, 5], dtype=np.uint64)
+    assert k.exact_jaccard(a, b) == pytest.approx(2 / 5)
+    assert k.exact_jaccard(a[:0], b[:0]) == 0.0
