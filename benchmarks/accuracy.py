@@ -25,7 +25,8 @@ def seeds() -> dict[str, float]:
     if result.pairs:
         pair = result.pairs[0]
         for side, doc, other in (("a", pair.a, pair.b), ("b", pair.b, pair.a)):
-            text = open(folder / f"{doc}.txt", encoding="utf-8", newline="").read()
+            with open(folder / f"{doc}.txt", encoding="utf-8", newline="") as f:
+                text = f.read()
             start = text.index("Separately, Syrian authorities")
             end = text.index("fired at very close range.") + len("fired at very close range.")
             out[f"char_f1_{side}"] = round(char_overlap([(start, end)], spans_on(result, doc, other)).f1, 4)

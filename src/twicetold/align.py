@@ -28,9 +28,9 @@ MAX_OCCURRENCES = 8  # an anchor repeated more often inside one text is not an a
 MAX_ACTIVE_CHAINS = 64
 MERGE_GAP_FACTOR = 2  # consecutive passages closer than this many max_gaps are one, if the score holds
 TRIM_GAP = 2  # words between a lone edge anchor and the rest of its passage that get it trimmed
-EDGE_PUNCTUATION = 3
+EDGE_PUNCTUATION = 3  # shared punctuation characters a passage may grow by at each edge
 EXTEND_DROP = 3  # edge extension stops once mismatches outnumber matches by this much
-EXTEND_MIN_GAIN = 2  # and keeps only stretches with at least this many more matches than mismatches  # shared punctuation characters a passage may grow by at each edge
+EXTEND_MIN_GAIN = 2  # and keeps only stretches with at least this many more matches than mismatches
 
 
 @dataclass(frozen=True)
