@@ -27,11 +27,11 @@ def shingles_ref(tokens: list[int], size: int) -> list[int]:
         return []
     w = min(size, len(tokens))
     out = []
-    for i in range(max(len(tokens) - size + 1, 1)):
-        h = w
+    for i in range(len(tokens) - w + 1):
+        h = 0
         for t in tokens[i : i + w]:
-            h = mix_ref((h * 0x9E3779B97F4A7C15 + t) & M64)
-        out.append(h)
+            h = (h * 0x9E3779B97F4A7C15 + t) & M64
+        out.append(mix_ref(h ^ w))
     return out
 
 
@@ -135,11 +135,27 @@ def test_connected_components_match_reference(rng: np.random.Generator) -> None:
         assert labels[start] == min(seen)
 
 
-def test_shared_ngram_pairs_respect_max_df() -> None:
-    keys = np.array([1, 1, 2, 2, 2, 3, 3, 3, 3], dtype=np.uint64)
-    docs = np.array([0, 1, 0, 1, 2, 0, 1, 2, 3], dtype=np.int64)
-    pairs = k.shared_ngram_pairs(keys, docs, 3).tolist()
-    assert sorted(map(tuple, pairs)) == [(0, 1), (0, 1), (0, 2), (1, 2)]
+def test_postings_sort_and_shared_pairs_match_reference(rng: np.random.Generator) -> None:
+    # 40 documents drawing shingles from a small pool, with repeats inside documents.
+    pool = rng.integers(0, 2**63, 30, dtype=np.uint64)
+    sets = [rng.choice(pool, rng.integers(0, 12)) for _ in range(40)]
+    offsets = np.concatenate([[0], np.cumsum([len(x) for x in sets])]).astype(np.int64)
+    flat = np.concatenate(sets).astype(np.uint64)
+    packed = k.pack_and_sort_postings(flat, offsets)
+    high = ~np.uint64(k.DOC_MASK)
+    expected_postings = sorted({(int(h) & int(high)) | d for d, x in enumerate(sets) for h in x.tolist()})
+    assert packed.tolist() == expected_postings
+    for max_df in (2, 5, 40):
+        pairs, frequent = k.shared_ngram_pairs(packed, max_df)
+        holders: dict[int, set[int]] = defaultdict(set)
+        for d, x in enumerate(sets):
+            for h in x.tolist():
+                holders[int(h) & int(high)].add(d)
+        expected = sorted(
+            p for docs in holders.values() if 2 <= len(docs) <= max_df for p in itertools.combinations(sorted(docs), 2)
+        )
+        assert sorted(map(tuple, pairs.tolist())) == expected
+        assert frequent == sum(len(docs) > max_df for docs in holders.values())
 
 
 def test_anchor_matches_match_brute_force(rng: np.random.Generator) -> None:

@@ -97,20 +97,26 @@ def tokenize(cps, classes, fold_start, fold_len, fold_data):  # type: ignore[no-
 def shingles(tokens, size):  # type: ignore[no-untyped-def]
     """Hashes of the word n-grams (``size`` consecutive tokens), one per start position.
 
-    A text shorter than ``size`` tokens (but not empty) gives one shingle of all its tokens,
-    so short documents can still match each other.
+    A polynomial rolling hash over the token hashes (one multiply-add per token), finished
+    by one mix per shingle. A text shorter than ``size`` tokens (but not empty) gives one
+    shingle of all its tokens, so short documents can still match each other.
     """
     n = tokens.shape[0]
     if n == 0:
         return np.empty(0, dtype=np.uint64)
-    m = max(n - size + 1, 1)
     w = min(size, n)
+    m = n - w + 1
+    top = uint64(1)  # SHINGLE_MULT ** (w - 1), to take the oldest token out of the window
+    for _ in range(w - 1):
+        top *= SHINGLE_MULT
     out = np.empty(m, dtype=np.uint64)
-    for i in range(m):
-        h = uint64(w)
-        for j in range(i, i + w):
-            h = mix64(h * SHINGLE_MULT + tokens[j])
-        out[i] = h
+    h = uint64(0)
+    for j in range(w):
+        h = h * SHINGLE_MULT + tokens[j]
+    out[0] = mix64(h ^ uint64(w))
+    for i in range(1, m):
+        h = (h - tokens[i - 1] * top) * SHINGLE_MULT + tokens[i + w - 1]
+        out[i] = mix64(h ^ uint64(w))
     return out
 
 
@@ -278,40 +284,89 @@ def exact_jaccard(a, b):  # type: ignore[no-untyped-def]
     return inter / union if union else 0.0
 
 
-@njit(cache=True, nogil=True)
-def shared_ngram_pairs(keys, docs, max_df):  # type: ignore[no-untyped-def]
-    """Pairs of documents sharing an n-gram, from (n-gram, document) postings sorted by n-gram.
+DOC_BITS = 24  # postings pack (shingle high bits, document) into one uint64: up to 16.7M documents
+DOC_MASK = (1 << DOC_BITS) - 1
 
-    Each document's n-grams must be distinct. An n-gram in more than ``max_df`` documents is
-    boilerplate and gives nothing. A pair appears once per n-gram it shares.
+
+@njit(cache=True, nogil=True, parallel=True)
+def pack_and_sort_postings(flat, offsets):  # type: ignore[no-untyped-def]
+    """Postings ``(shingle, document)`` packed as ``shingle >> 24 << 24 | document`` and sorted.
+
+    Sorting one packed array is much cheaper than an argsort of pairs; a radix partition on
+    the top 8 bits lets both cores sort their own buckets. Dropping 24 of the shingle's 64
+    bits leaves 40, ample to tell apart the shingles of a corpus (a rare collision only adds
+    a candidate pair, which alignment then rejects).
     """
-    n = keys.shape[0]
+    n = offsets.shape[0] - 1
+    m = flat.shape[0]
+    keys = np.empty(m, dtype=np.uint64)
+    high = ~uint64(DOC_MASK)
+    for d in prange(n):
+        for t in range(offsets[d], offsets[d + 1]):
+            keys[t] = (flat[t] & high) | uint64(d)
+    counts = np.zeros(257, dtype=np.int64)
+    for t in range(m):
+        counts[(keys[t] >> uint64(56)) + 1] += 1
+    for b in range(256):
+        counts[b + 1] += counts[b]
+    out = np.empty(m, dtype=np.uint64)
+    fill = counts[:256].copy()
+    for t in range(m):
+        b = keys[t] >> uint64(56)
+        out[fill[b]] = keys[t]
+        fill[b] += 1
+    for b in prange(256):
+        out[counts[b] : counts[b + 1]] = np.sort(out[counts[b] : counts[b + 1]])
+    # A document's repeated shingle is one posting.
+    k = 0
+    for t in range(m):
+        if t == 0 or out[t] != out[t - 1]:
+            out[k] = out[t]
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True, nogil=True)
+def shared_ngram_pairs(packed, max_df):  # type: ignore[no-untyped-def]
+    """Pairs of documents sharing a shingle, from sorted packed postings.
+
+    Postings must be distinct. A shingle in more than ``max_df`` documents is
+    boilerplate and gives nothing. A pair appears once per shingle it shares. Also returns
+    how many shingles were dropped as too frequent.
+    """
+    n = packed.shape[0]
+    high = ~uint64(DOC_MASK)
+    low = uint64(DOC_MASK)
     count = 0
+    frequent = 0
     i = 0
     while i < n:
         j = i + 1
-        while j < n and keys[j] == keys[i]:
+        while j < n and (packed[j] & high) == (packed[i] & high):
             j += 1
         size = j - i
         if 2 <= size <= max_df:
             count += size * (size - 1) // 2
+        elif size > max_df:
+            frequent += 1
         i = j
     out = np.empty((count, 2), dtype=np.int64)
     k = 0
     i = 0
     while i < n:
         j = i + 1
-        while j < n and keys[j] == keys[i]:
+        while j < n and (packed[j] & high) == (packed[i] & high):
             j += 1
         if 2 <= j - i <= max_df:
             for p in range(i, j):
                 for q in range(p + 1, j):
-                    a, b = docs[p], docs[q]
+                    a = np.int64(packed[p] & low)
+                    b = np.int64(packed[q] & low)
                     out[k, 0] = min(a, b)
                     out[k, 1] = max(a, b)
                     k += 1
         i = j
-    return out
+    return out, frequent
 
 
 @njit(cache=True, nogil=True)
@@ -475,3 +530,173 @@ def chain_segments(ia, ib, label, n_chains, n, min_run_gap):  # type: ignore[no-
         out[c, 4] = cov_a
         out[c, 5] = cov_b
     return out
+
+
+@njit(cache=True, nogil=True)
+def sequence_hash(hashes, seed):  # type: ignore[no-untyped-def]
+    """Order-sensitive 64-bit hash of a token sequence (two seeds give a 128-bit content hash)."""
+    h = mix64(uint64(seed) * SHINGLE_MULT + uint64(hashes.shape[0]))
+    for x in hashes:
+        h = mix64(h * SHINGLE_MULT + x)
+    return h
+
+
+@njit(cache=True, nogil=True)
+def _next_codepoint(data, i, end):  # type: ignore[no-untyped-def]
+    """The code point at byte ``i`` of valid UTF-8, and the index of the next one."""
+    b0 = np.uint32(data[i])
+    if b0 < 0x80:
+        return b0, i + 1
+    if b0 < 0xE0 and i + 1 < end:
+        return ((b0 & 0x1F) << 6) | (np.uint32(data[i + 1]) & 0x3F), i + 2
+    if b0 < 0xF0 and i + 2 < end:
+        return (((b0 & 0x0F) << 12) | ((np.uint32(data[i + 1]) & 0x3F) << 6)
+                | (np.uint32(data[i + 2]) & 0x3F)), i + 3
+    if i + 3 < end:
+        return (((b0 & 0x07) << 18) | ((np.uint32(data[i + 1]) & 0x3F) << 12)
+                | ((np.uint32(data[i + 2]) & 0x3F) << 6) | (np.uint32(data[i + 3]) & 0x3F)), i + 4
+    return np.uint32(0xFFFD), i + 1
+
+
+@njit(cache=True, nogil=True)
+def token_hashes_utf8(data, start, end, classes, fold_start, fold_len, fold_data, out):  # type: ignore[no-untyped-def]
+    """Token hashes of UTF-8 bytes ``data[start:end]`` written to ``out``; returns the count.
+
+    The same tokens and hashes as ``tokenize`` (tested), decoding as it goes and allocating
+    nothing: this is the loop every byte of a corpus goes through.
+    """
+    limit = classes.shape[0]
+    k = 0
+    in_word = False
+    h = FNV_OFFSET
+    i = start
+    while i < end:
+        c, i = _next_codepoint(data, i, end)
+        cls = classes[c] if c < limit else WORD
+        if cls == WORD or (cls == IGNORABLE and in_word):
+            if not in_word:
+                in_word = True
+                h = FNV_OFFSET
+            if c < limit:
+                f = fold_start[c]
+                for j in range(f, f + fold_len[c]):
+                    h = (h ^ uint64(fold_data[j])) * FNV_PRIME
+            else:
+                h = (h ^ uint64(c)) * FNV_PRIME
+        elif cls == SINGLE:
+            if in_word:
+                out[k] = mix64(h)
+                k += 1
+                in_word = False
+            h = FNV_OFFSET
+            f = fold_start[c]
+            for j in range(f, f + fold_len[c]):
+                h = (h ^ uint64(fold_data[j])) * FNV_PRIME
+            out[k] = mix64(h)
+            k += 1
+        elif in_word and cls != IGNORABLE:
+            out[k] = mix64(h)
+            k += 1
+            in_word = False
+    if in_word:
+        out[k] = mix64(h)
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _shingles_into(tokens, n, size, out):  # type: ignore[no-untyped-def]
+    """``shingles(tokens[:n], size)`` written into ``out``; returns the count."""
+    if n == 0:
+        return 0
+    w = min(size, n)
+    top = uint64(1)
+    for _ in range(w - 1):
+        top *= SHINGLE_MULT
+    h = uint64(0)
+    for j in range(w):
+        h = h * SHINGLE_MULT + tokens[j]
+    out[0] = mix64(h ^ uint64(w))
+    for i in range(1, n - w + 1):
+        h = (h - tokens[i - 1] * top) * SHINGLE_MULT + tokens[i + w - 1]
+        out[i] = mix64(h ^ uint64(w))
+    return n - w + 1
+
+
+@njit(cache=True, nogil=True)
+def _oph_into(shingle_hashes, num_perm, seed, sig):  # type: ignore[no-untyped-def]
+    """``oph_sketch`` written into the row ``sig`` (no allocation; tested against it)."""
+    sig[:] = EMPTY_BIN
+    if shingle_hashes.shape[0] == 0:
+        return
+    shift = uint64(64 - int(np.log2(num_perm)))
+    s = mix64(uint64(seed) * SHINGLE_MULT)
+    for x in shingle_hashes:
+        h = mix64(x ^ s)
+        b = h >> shift
+        v = np.uint32(h & uint64(0xFFFFFFFF))
+        if v < sig[b]:
+            sig[b] = v
+    # Densify from the bins that shingles filled (not from bins filled by borrowing).
+    filled = np.empty(num_perm, dtype=np.bool_)
+    for b in range(num_perm):
+        filled[b] = sig[b] != EMPTY_BIN
+    for b in range(num_perm):
+        if not filled[b]:
+            attempt = uint64(0)
+            while True:
+                probe = mix64(s ^ (uint64(b) * SHINGLE_MULT + attempt)) % uint64(num_perm)
+                if filled[probe]:
+                    sig[b] = sig[probe]
+                    break
+                attempt += uint64(1)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
+                    shingle_size, num_perm, seed):
+    """Everything a batch of documents needs before pairing, in one parallel pass.
+
+    ``data``/``offsets``: the documents' UTF-8 bytes back to back (an Arrow string column's
+    buffers). Returns per document: token count, 128-bit content hash (two uint64), MinHash
+    signature, and its shingles (in text order, repeats included), concatenated with offsets.
+    Work is split into one chunk of documents per thread, each with its own scratch space,
+    so the loop allocates nothing per document.
+    """
+    n = offsets.shape[0] - 1
+    n_tokens = np.zeros(n, dtype=np.int64)
+    content = np.empty((n, 2), dtype=np.uint64)
+    sigs = np.empty((n, num_perm), dtype=np.uint32)
+    n_shingles = np.zeros(n, dtype=np.int64)
+    # A document has no more tokens (so shingles) than code points, hence than bytes, + 1.
+    base = np.empty(n + 1, dtype=np.int64)
+    base[0] = 0
+    for d in range(n):
+        base[d + 1] = base[d] + (offsets[d + 1] - offsets[d]) + 1
+    buf = np.empty(base[n], dtype=np.uint64)
+    chunks = min(n, 64)
+    for c in prange(chunks):
+        lo = n * c // chunks
+        hi = n * (c + 1) // chunks
+        longest = 1
+        for d in range(lo, hi):
+            longest = max(longest, offsets[d + 1] - offsets[d] + 1)
+        tokens = np.empty(longest, dtype=np.uint64)
+        for d in range(lo, hi):
+            k = token_hashes_utf8(data, offsets[d], offsets[d + 1], classes, fold_start, fold_len, fold_data,
+                                  tokens)
+            n_tokens[d] = k
+            content[d, 0] = sequence_hash(tokens[:k], 1)
+            content[d, 1] = sequence_hash(tokens[:k], 2)
+            # Repeated shingles change neither the sketch (a minimum) nor the postings
+            # (deduplicated after the global sort), so no per-document sort is needed.
+            m = _shingles_into(tokens, k, shingle_size, buf[base[d] : base[d + 1]])
+            n_shingles[d] = m
+            _oph_into(buf[base[d] : base[d] + m], num_perm, seed, sigs[d])
+    shingle_offsets = np.zeros(n + 1, dtype=np.int64)
+    for d in range(n):
+        shingle_offsets[d + 1] = shingle_offsets[d] + n_shingles[d]
+    flat = np.empty(shingle_offsets[n], dtype=np.uint64)
+    for d in prange(n):
+        flat[shingle_offsets[d] : shingle_offsets[d + 1]] = buf[base[d] : base[d] + n_shingles[d]]
+    return n_tokens, content, sigs, flat, shingle_offsets

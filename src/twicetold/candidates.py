@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _kernels
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -25,24 +26,24 @@ class Candidates:
     frequent_shingles: int
 
 
-def shared_shingle_pairs(shingle_sets: list[npt.NDArray[np.uint64]], max_df: int,
+def shared_shingle_pairs(flat: npt.NDArray[np.uint64], offsets: npt.NDArray[np.int64], max_df: int,
                          min_shared: int) -> Candidates:
     """Pairs of documents sharing at least ``min_shared`` shingles found in at most ``max_df``
-    documents. ``shingle_sets[i]`` holds document ``i``'s distinct shingles."""
-    if not shingle_sets:
-        return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
-    keys = np.concatenate(shingle_sets)
-    docs = np.repeat(np.arange(len(shingle_sets), dtype=np.int64), [len(s) for s in shingle_sets])
-    order = np.argsort(keys, kind="stable")
-    keys, docs = keys[order], docs[order]
-    _, counts = np.unique(keys, return_counts=True)
-    frequent = int(np.count_nonzero(counts > max_df))
-    rows = _kernels.shared_ngram_pairs(keys, docs, max_df)
+    documents. Document ``i``'s distinct shingles are ``flat[offsets[i]:offsets[i + 1]]``."""
+    n = len(offsets) - 1
+    if n > _kernels.DOC_MASK:
+        raise ConfigError(f"{n:,} documents in one scan; this version pairs at most {_kernels.DOC_MASK:,}",
+                          "split the corpus, or deduplicate it first with twicetold dedup")
+    packed = _kernels.pack_and_sort_postings(flat, offsets)
+    rows, frequent = _kernels.shared_ngram_pairs(packed, max_df)
+    del packed
     if len(rows) == 0:
-        return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), frequent)
-    combined = (rows[:, 0] << 32) | rows[:, 1]
-    uniq, shared = np.unique(combined, return_counts=True)
+        return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), int(frequent))
+    combined = np.sort((rows[:, 0] << 32) | rows[:, 1])
+    del rows
+    starts = np.flatnonzero(np.diff(combined, prepend=np.int64(-1)))
+    shared = np.diff(np.append(starts, len(combined)))
     keep = shared >= min_shared
-    uniq = uniq[keep]
+    uniq = combined[starts[keep]]
     pairs = np.stack([uniq >> 32, uniq & 0xFFFFFFFF], axis=1)
-    return Candidates(pairs, shared[keep], frequent)
+    return Candidates(pairs, shared[keep], int(frequent))

@@ -24,7 +24,7 @@ from .outputs import check_destination, write_results
 from .pipeline import DedupResult, ScanResult, dedup, scan
 
 F = TypeVar("F", bound=Callable[..., Any])
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages unwrapped: paths stay whole in logs
 INTERRUPTED = 130
 
 STAGE_LABELS = {"read": "reading documents", "align": "aligning pairs"}

@@ -29,11 +29,11 @@ PASSAGE_TYPE = pa.struct([
     ("a_start", pa.int64()), ("a_end", pa.int64()), ("b_start", pa.int64()), ("b_end", pa.int64()),
     ("length", pa.int64()), ("score", pa.float64()),
 ])
-PAIRS_SCHEMA = pa.schema([  # type: ignore[arg-type]  # the stubs miss list types
+PAIRS_SCHEMA = pa.schema([
     ("a", pa.string()), ("b", pa.string()), ("kind", pa.string()), ("jaccard", pa.float64()),
     ("jaccard_exact", pa.float64()), ("passages", pa.list_(PASSAGE_TYPE)),
 ])
-CLUSTERS_SCHEMA = pa.schema([  # type: ignore[arg-type]
+CLUSTERS_SCHEMA = pa.schema([
     ("id", pa.int64()), ("canonical", pa.string()), ("size", pa.int64()), ("kind", pa.string()),
     ("min_jaccard", pa.float64()), ("members", pa.list_(pa.string())),
 ])
@@ -65,6 +65,10 @@ def atomic_path(path: str | os.PathLike[str], force: bool, is_dir: bool) -> Iter
         os.close(fd)
         tmp = Path(name)
     try:
+        # mkdtemp/mkstemp make owner-only paths; the result gets the mode a plain mkdir/open would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, (0o777 if is_dir else 0o666) & ~umask)
         yield tmp
         if dest.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.twicetold-old-", dir=dest.parent))

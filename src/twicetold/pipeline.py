@@ -14,18 +14,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
+import pyarrow.compute as pc
 
 from . import _kernels, readers
 from .align import AlignedText, align
 from .candidates import Candidates, shared_shingle_pairs
 from .cluster import Components, components, rank_for_keep
-from .config import ScanConfig
+from .config import ScanConfig, SketchConfig
 from .lsh import bands_for, near_duplicates
-from .model import Cluster, Document, InputProblem, Pair, Passage
-from .normalize import tokenize
-from .sketch import content_hash, shingle_set, signatures
+from .model import Cluster, InputProblem, Pair, Passage
+from .sketch import Features, featurize
 from .store import TextStore
 
 Progress = Callable[[str, int, int | None], None]
@@ -91,41 +92,43 @@ class _Timer:
 
 
 class _Corpus:
-    """Per-document state the stages share, kept compact: texts go to the store."""
+    """Per-document state the stages share, kept compact: texts go to the store, and
+    features are computed a batch at a time by one parallel kernel."""
 
-    def __init__(self, store: TextStore, shingle_size: int, max_chars: int) -> None:
+    def __init__(self, store: TextStore, sketch: SketchConfig) -> None:
         self.store = store
-        self.shingle_size = shingle_size
+        self.sketch = sketch
         self.records: list[DocumentRecord] = []
         self.order_dates: list[str | None] = []
-        self.hashes: list[bytes] = []
-        self.shingles: list[npt.NDArray[np.uint64]] = []
-        self.max_chars = max_chars
+        self._parts: list[Features] = []
 
-    def add(self, doc: Document) -> None:
-        self.store.add(doc.text)
-        tokens = tokenize(doc.text)
-        self.records.append(DocumentRecord(doc.id, doc.source, doc.date, len(doc.text), doc.encoding,
-                                           list(doc.warnings), dict(doc.meta), doc.origin))
-        self.order_dates.append(sort_key_date(doc.date))
-        self.hashes.append(content_hash(tokens))
-        self.shingles.append(shingle_set(tokens, self.shingle_size))
+    def add(self, batch: readers.DocumentBatch) -> None:
+        self.store.add_utf8(batch.texts)
+        lengths = pc.utf8_length(batch.texts).to_pylist()
+        for i, meta in enumerate(batch.meta()):
+            self.records.append(DocumentRecord(batch.ids[i], batch.sources[i], batch.dates[i], lengths[i],
+                                               batch.encodings[i], batch.warnings[i], meta, batch.origins[i]))
+        self.order_dates.extend(sort_key_date(d) for d in batch.dates)
+        self._parts.append(featurize(batch.texts, self.sketch))
+
+    def features(self) -> Features:
+        features = Features.concat(self._parts, self.sketch.num_perm)
+        self._parts = [features]
+        return features
 
     def __len__(self) -> int:
         return len(self.records)
 
 
-def _exact_edges(hashes: list[bytes], usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-    first: dict[bytes, int] = {}
-    edges = []
-    for i, h in enumerate(hashes):
-        if not usable[i]:
-            continue
-        if h in first:
-            edges.append((first[h], i))
-        else:
-            first[h] = i
-    return np.array(edges, dtype=np.int64).reshape(-1, 2)
+def _exact_edges(content: npt.NDArray[np.uint64], usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Each document with the same content hash as an earlier one, linked to the first."""
+    idx = np.flatnonzero(usable)
+    order = idx[np.lexsort((idx, content[idx, 1], content[idx, 0]))]
+    c = content[order]
+    same = np.all(c[1:] == c[:-1], axis=1)
+    run_start = np.maximum.accumulate(np.where(np.concatenate([[True], ~same]), np.arange(len(order)), 0))
+    dup = np.flatnonzero(np.concatenate([[False], same]))
+    return np.stack([order[run_start[dup]], order[dup]], axis=1).astype(np.int64)
 
 
 def _ordered(i: int, j: int, corpus: _Corpus) -> tuple[int, int]:
@@ -158,34 +161,34 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
     timer = _Timer()
     problems: list[InputProblem] = []
     started = time.time()
+    numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     with TextStore() as store:
-        corpus = _Corpus(store, cfg.sketch.shingle_size, cfg.read.max_chars)
-        with timer.stage("read_and_tokenize"):
-            for doc in readers.read_documents(inputs, cfg.read, problems):
-                corpus.add(doc)
-                if len(corpus) % 500 == 0:
-                    report("read", len(corpus), None)
+        corpus = _Corpus(store, cfg.sketch)
+        with timer.stage("read_and_sketch"):
+            for batch in readers.read_batches(inputs, cfg.read, problems):
+                corpus.add(batch)
+                report("read", len(corpus), None)
+            features = corpus.features()
             report("read", len(corpus), len(corpus))
         n = len(corpus)
-        usable = np.array([len(s) > 0 for s in corpus.shingles], dtype=bool)
-
-        with timer.stage("sketch"):
-            sigs = signatures(corpus.shingles, cfg.sketch)
+        usable = features.n_tokens > 0
+        sigs = features.signatures
         with timer.stage("near_duplicates"):
-            exact = _exact_edges(corpus.hashes, usable)
+            exact = _exact_edges(features.content, usable)
             near = near_duplicates(sigs, cfg.near, usable)
         with timer.stage("clusters"):
             rank = rank_for_keep(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
             comps = components(n, np.concatenate([exact, near.pairs]), rank)
-            clusters = _clusters(comps, corpus, sigs)
+            clusters = _clusters(comps, corpus, features)
         with timer.stage("candidates"):
             if cfg.passages.enabled:
-                cands = shared_shingle_pairs(corpus.shingles, cfg.passages.max_df, cfg.passages.min_shared)
+                cands = shared_shingle_pairs(features.shingles, features.offsets, cfg.passages.max_df,
+                                             cfg.passages.min_shared)
             else:
                 cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             to_align = _pairs_to_align(comps, cands.pairs, n)
         with timer.stage("align"):
-            pairs = _align_pairs(to_align, comps, corpus, sigs, cfg, report)
+            pairs = _align_pairs(to_align, comps, corpus, features, cfg, report)
     run = {
         "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
         "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
@@ -210,15 +213,16 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
     return ScanResult(corpus.records, pairs, clusters, problems, run)
 
 
-def _clusters(comps: Components, corpus: _Corpus, sigs: npt.NDArray[np.uint32]) -> list[Cluster]:
+def _clusters(comps: Components, corpus: _Corpus, features: Features) -> list[Cluster]:
     out = []
     groups = sorted(comps.groups(), key=lambda g: corpus.records[int(comps.canonical[g[0]])].id)
     for cid, members in enumerate(groups):
         canon = int(comps.canonical[members[0]])
         others = np.array([m for m in members if m != canon], dtype=np.int64)
         pairs = np.stack([np.full(len(others), canon), others], axis=1)
-        jac = _kernels.estimate_jaccard(sigs, pairs)
-        kind = "exact" if all(corpus.hashes[m] == corpus.hashes[canon] for m in others) else "near"
+        jac = _kernels.estimate_jaccard(features.signatures, pairs)
+        same = (features.content[others] == features.content[canon]).all()
+        kind = "exact" if same else "near"
         ids = [corpus.records[int(m)].id for m in members]
         for m in members:
             corpus.records[int(m)].cluster = cid
@@ -237,8 +241,8 @@ def _pairs_to_align(comps: Components, candidates: npt.NDArray[np.int64], n: int
 
 
 def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
-                 sigs: npt.NDArray[np.uint32], cfg: ScanConfig, report: Progress) -> list[Pair]:
-    jac = _kernels.estimate_jaccard(sigs, to_align) if len(to_align) else np.empty(0)
+                 features: Features, cfg: ScanConfig, report: Progress) -> list[Pair]:
+    jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
     cache: dict[int, AlignedText] = {}
 
     def prepared(i: int) -> AlignedText:
@@ -254,7 +258,7 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
         a, b = _ordered(i, j, corpus)
         same_cluster = comps.label[a] == comps.label[b]
         if same_cluster:
-            kind = "exact" if corpus.hashes[a] == corpus.hashes[b] else "near"
+            kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
         else:
             kind = "partial"
         passages: list[Passage] = (
@@ -264,7 +268,7 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
             continue
         exact_j = None
         if cfg.near.exact_jaccard:
-            exact_j = round(float(_kernels.exact_jaccard(corpus.shingles[a], corpus.shingles[b])), 4)
+            exact_j = round(float(_kernels.exact_jaccard(features.shingle_set(a), features.shingle_set(b))), 4)
         pairs.append(Pair(corpus.records[a].id, corpus.records[b].id, kind, round(float(jac[k]), 4),
                           passages, exact_j))
         if k % 200 == 0:

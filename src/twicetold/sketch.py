@@ -9,14 +9,15 @@ documents estimates the Jaccard similarity of their shingle sets. Seeds are fixe
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from . import _kernels
 from .config import SketchConfig
-from .normalize import Tokens
+from .normalize import Tokens, tables
 
 
 def shingle_set(tokens: Tokens, size: int) -> npt.NDArray[np.uint64]:
@@ -26,8 +27,58 @@ def shingle_set(tokens: Tokens, size: int) -> npt.NDArray[np.uint64]:
 
 def content_hash(tokens: Tokens) -> bytes:
     """128-bit hash of the normalized word sequence: equal for texts that differ only in case,
-    punctuation, whitespace or Unicode form."""
-    return hashlib.blake2b(tokens.hashes.tobytes(), digest_size=16).digest()
+    punctuation, whitespace or Unicode form (the same value ``featurize`` computes)."""
+    pair = np.array([_kernels.sequence_hash(tokens.hashes, 1), _kernels.sequence_hash(tokens.hashes, 2)],
+                    dtype="<u8")
+    return pair.tobytes()
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the pairing stages need of a batch of documents, row ``i`` per document ``i``.
+
+    ``content``: 128-bit content hashes (two uint64 per row); ``signatures``: MinHash rows;
+    document ``i``'s distinct shingles, sorted, are ``shingles[offsets[i]:offsets[i + 1]]``.
+    """
+
+    n_tokens: npt.NDArray[np.int64]
+    content: npt.NDArray[np.uint64]
+    signatures: npt.NDArray[np.uint32]
+    shingles: npt.NDArray[np.uint64]
+    offsets: npt.NDArray[np.int64]
+
+    @classmethod
+    def concat(cls, parts: list[Features], num_perm: int) -> Features:
+        if not parts:
+            return cls(np.empty(0, np.int64), np.empty((0, 2), np.uint64), np.empty((0, num_perm), np.uint32),
+                       np.empty(0, np.uint64), np.zeros(1, np.int64))
+        shifts = np.cumsum([0] + [len(p.shingles) for p in parts[:-1]])
+        offsets = np.concatenate([parts[0].offsets[:1]] + [p.offsets[1:] + s for p, s in zip(parts, shifts,
+                                                                                            strict=True)])
+        return cls(np.concatenate([p.n_tokens for p in parts]), np.concatenate([p.content for p in parts]),
+                   np.concatenate([p.signatures for p in parts]), np.concatenate([p.shingles for p in parts]),
+                   offsets)
+
+    def shingle_set(self, i: int) -> npt.NDArray[np.uint64]:
+        return self.shingles[self.offsets[i] : self.offsets[i + 1]]
+
+
+def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig) -> Features:
+    """Tokens, content hashes, shingles and signatures of many texts in one parallel pass.
+
+    >>> f = featurize(["The same words.", "the SAME words", "Other words here."], SketchConfig())
+    >>> bool((f.content[0] == f.content[1]).all()), bool((f.content[0] == f.content[2]).all())
+    (True, False)
+    """
+    column = texts if isinstance(texts, pa.LargeStringArray) else pa.array(texts, type=pa.large_string())
+    _, offsets_buf, data_buf = column.buffers()
+    offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[column.offset : column.offset + len(column) + 1]
+    data = np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
+    t = tables()
+    n_tokens, content, sigs, flat, shingle_offsets = _kernels.featurize_batch(
+        data, offsets, t.classes, t.fold_start, t.fold_len, t.fold_data,
+        config.shingle_size, config.num_perm, config.seed)
+    return Features(n_tokens, content, sigs, flat, shingle_offsets)
 
 
 def signatures(shingle_sets: list[npt.NDArray[np.uint64]], config: SketchConfig) -> npt.NDArray[np.uint32]:

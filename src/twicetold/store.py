@@ -9,6 +9,7 @@ import tempfile
 from types import TracebackType
 
 import numpy as np
+import pyarrow as pa
 
 
 class TextStore:
@@ -32,6 +33,16 @@ class TextStore:
         self._file.write(data)
         self._offsets.append(self._offsets[-1] + len(data))
         return len(self._offsets) - 2
+
+    def add_utf8(self, texts: pa.LargeStringArray) -> None:
+        """Append an Arrow string column's texts, writing its UTF-8 buffer as it is."""
+        _, offsets_buf, data_buf = texts.buffers()
+        offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
+        if len(texts) == 0:
+            return
+        if data_buf is not None:
+            self._file.write(memoryview(data_buf)[offsets[0] : offsets[-1]])
+        self._offsets.extend((offsets[1:] - offsets[0] + self._offsets[-1]).tolist())
 
     def get(self, index: int) -> str:
         self._file.flush()

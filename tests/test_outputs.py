@@ -1,0 +1,242 @@
+"""The results folder: its tables in two formats, run.json, and atomic writes (no half-written
+folder on failure or Ctrl-C, an existing folder replaced only with ``force``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+import twicetold
+from twicetold import outputs
+from twicetold.errors import OutputError
+from twicetold.model import Cluster, InputProblem, Pair, Passage
+from twicetold.outputs import (
+    CLUSTERS_SCHEMA,
+    MAX_PROBLEMS_RECORDED,
+    PAIRS_SCHEMA,
+    SCHEMA_VERSION,
+    atomic_path,
+    check_destination,
+    document_rows,
+    write_results,
+)
+from twicetold.pipeline import DocumentRecord, ScanResult
+
+TABLES = ("pairs", "clusters", "documents")
+
+
+def doc(id: str, **meta: Any) -> DocumentRecord:
+    return DocumentRecord(id=id, source="AP", date="2024-05-01", length=100, encoding="utf-8", warnings=[],
+                          meta=meta, origin=f"in.jsonl:{id}")
+
+
+def make_result(problems: int = 1) -> ScanResult:
+    documents = [doc("a", url="https://a.example", title="A"), doc("b", url="https://b.example"),
+                 doc("c", title="C")]
+    documents[1].warnings = ["not valid UTF-8; decoded as Windows-1252 (cp1252)"]
+    documents[0].cluster = documents[1].cluster = 0
+    pairs = [
+        Pair("a", "b", "near", 0.875, [Passage(0, 90, 0, 92, 92, 0.98)], jaccard_exact=0.9),
+        Pair("a", "c", "partial", 0.125, [Passage(10, 40, 50, 81, 31, 1.0), Passage(60, 99, 0, 38, 39, 0.75)]),
+    ]
+    clusters = [Cluster(0, "a", ["a", "b"], "near", 0.875)]
+    found = [InputProblem(f"in.jsonl:{i}", "malformed_row", f"in.jsonl:{i}: invalid JSON", "skipped")
+             for i in range(problems)]
+    run = {"counts": {"documents": 3, "pairs": 2}, "timings": {"read_and_tokenize": 0.5, "total": 1.25}}
+    return ScanResult(documents, pairs, clusters, found, run)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".twicetold-" in p.name)
+
+
+def fail_after_first_table(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> list[str]:
+    """Make the second ``write_table`` call raise ``error``; return the names of tables written."""
+    real = outputs.write_table
+    written: list[str] = []
+
+    def failing(folder: Path, name: str, *args: Any, **kwargs: Any) -> None:
+        if written:
+            raise error
+        real(folder, name, *args, **kwargs)
+        written.append(name)
+
+    monkeypatch.setattr(outputs, "write_table", failing)
+    return written
+
+
+# ---------------------------------------------------------------- contents
+
+
+def test_tables_in_both_formats_hold_the_same_rows(tmp_path: Path) -> None:
+    out = write_results(make_result(), tmp_path / "results", parameters={"keep": "earliest"}, inputs=["in.jsonl"])
+    assert out == tmp_path / "results"
+    assert {p.name for p in out.iterdir()} == {f"{t}.{e}" for t in TABLES for e in ("jsonl", "parquet")} | {"run.json"}
+    for table in TABLES:
+        assert pq.read_table(out / f"{table}.parquet").to_pylist() == read_jsonl(out / f"{table}.jsonl"), table
+    assert pq.read_schema(out / "pairs.parquet").equals(PAIRS_SCHEMA)
+    assert pq.read_schema(out / "clusters.parquet").equals(CLUSTERS_SCHEMA)
+
+    pairs = read_jsonl(out / "pairs.jsonl")
+    assert pairs[0] == {"a": "a", "b": "b", "kind": "near", "jaccard": 0.875, "jaccard_exact": 0.9, "passages": [
+        {"a_start": 0, "a_end": 90, "b_start": 0, "b_end": 92, "length": 92, "score": 0.98}]}
+    assert pairs[1]["jaccard_exact"] is None and len(pairs[1]["passages"]) == 2
+    assert read_jsonl(out / "clusters.jsonl") == [
+        {"id": 0, "canonical": "a", "size": 2, "kind": "near", "min_jaccard": 0.875, "members": ["a", "b"]}]
+    docs = read_jsonl(out / "documents.jsonl")
+    assert [(d["id"], d["cluster"], d["url"], d["title"]) for d in docs] == [
+        ("a", 0, "https://a.example", "A"), ("b", 0, "https://b.example", None), ("c", None, None, "C")]
+    assert docs[1]["warnings"] == ["not valid UTF-8; decoded as Windows-1252 (cp1252)"]
+
+
+def test_run_record(tmp_path: Path) -> None:
+    out = write_results(make_result(), tmp_path / "results", parameters={"keep": "earliest"}, inputs=["in.jsonl"])
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["schema_version"] == SCHEMA_VERSION
+    assert run["versions"]["twicetold"] == twicetold.__version__
+    assert run["inputs"] == ["in.jsonl"] and run["parameters"] == {"keep": "earliest"}
+    assert run["counts"] == {"documents": 3, "pairs": 2}
+    assert run["timings"] == {"read_and_tokenize": 0.5, "total": 1.25}
+    assert run["problems"] == [{"where": "in.jsonl:0", "kind": "malformed_row",
+                                "message": "in.jsonl:0: invalid JSON", "action": "skipped"}]
+    assert run["problems_not_listed"] == 0
+
+
+def test_run_record_caps_the_problems_listed(tmp_path: Path) -> None:
+    out = write_results(make_result(problems=MAX_PROBLEMS_RECORDED + 5), tmp_path / "results")
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert len(run["problems"]) == MAX_PROBLEMS_RECORDED and run["problems_not_listed"] == 5
+    assert run["problems"][-1]["where"] == f"in.jsonl:{MAX_PROBLEMS_RECORDED - 1}"
+
+
+def test_document_rows_share_one_set_of_columns_and_rename_clashes() -> None:
+    rows = document_rows([doc("a", url="u", length="long"), doc("b", title="T")])
+    assert list(rows[0]) == list(rows[1]) == [*outputs.DOCUMENT_FIELDS, "url", "input_length", "title"]
+    assert (rows[0]["length"], rows[0]["input_length"], rows[0]["title"]) == (100, "long", None)
+    assert (rows[1]["url"], rows[1]["title"]) == (None, "T")
+
+
+def test_mixed_type_input_columns_still_make_parquet(tmp_path: Path) -> None:
+    result = make_result()
+    result.documents = [doc("a", tags=["x", "y"], n=3), doc("b", tags="plain", n="three")]
+    out = write_results(result, tmp_path / "results")
+    assert [d["tags"] for d in read_jsonl(out / "documents.jsonl")] == [["x", "y"], "plain"]
+    table = pq.read_table(out / "documents.parquet").to_pylist()
+    assert [json.loads(r["tags"]) if r["id"] == "a" else r["tags"] for r in table] == [["x", "y"], "plain"]
+    assert [r["id"] for r in table] == ["a", "b"]
+
+
+def test_results_folder_gets_the_usual_permissions(tmp_path: Path) -> None:
+    out = write_results(make_result(), tmp_path / "results")
+    (tmp_path / "plain").mkdir()
+    assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)
+
+
+# ---------------------------------------------------------------- atomic writes
+
+
+def test_existing_folder_refused_without_force_before_anything_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    written = fail_after_first_table(monkeypatch, AssertionError("nothing should be written"))
+    with pytest.raises(OutputError) as info:
+        write_results(make_result(), out)
+    assert info.value.exit_code == 4 and str(out) in info.value.message and info.value.hint
+    assert written == [] and snapshot(out) == {"notes.txt": b"mine"} and leftovers(tmp_path) == []
+
+
+def test_force_replaces_an_existing_folder(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    write_results(make_result(), out, force=True)
+    assert not (out / "notes.txt").exists() and (out / "run.json").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]  # no temporary or old folder left
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_failure_while_writing_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                error: BaseException) -> None:
+    written = fail_after_first_table(monkeypatch, error)
+    with pytest.raises(type(error)):
+        write_results(make_result(), tmp_path / "results")
+    assert written == ["pairs"]  # it failed half-way
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_failed_forced_write_keeps_the_existing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       error: BaseException) -> None:
+    out = write_results(make_result(), tmp_path / "results")
+    before = snapshot(out)
+    result = make_result()
+    result.pairs = result.pairs[:1]
+    written = fail_after_first_table(monkeypatch, error)
+    with pytest.raises(type(error)):
+        write_results(result, out, force=True)
+    assert written == ["pairs"]
+    assert snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+
+
+def test_atomic_file_keeps_extensions_and_replaces_only_on_success(tmp_path: Path) -> None:
+    dest = tmp_path / "corpus.jsonl.gz"
+    with atomic_path(dest, force=False, is_dir=False) as tmp:
+        assert tmp.parent == tmp_path and tmp.name.endswith(".jsonl.gz") and tmp != dest
+        assert not dest.exists()
+        tmp.write_bytes(b"new")
+    assert dest.read_bytes() == b"new"
+    with pytest.raises(ValueError), atomic_path(dest, force=True, is_dir=False) as tmp:
+        tmp.write_bytes(b"half")
+        raise ValueError("stop")
+    assert dest.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["corpus.jsonl.gz"]
+    with pytest.raises(OutputError):
+        atomic_path(dest, force=False, is_dir=False).__enter__()
+    assert [p.name for p in tmp_path.iterdir()] == ["corpus.jsonl.gz"]
+    mode = stat.S_IMODE(dest.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+
+
+def test_check_destination(tmp_path: Path) -> None:
+    assert check_destination(tmp_path / "new", force=False) == tmp_path / "new"
+    assert check_destination(tmp_path, force=True) == tmp_path
+    with pytest.raises(OutputError, match="already exists"):
+        check_destination(tmp_path, force=False)
+    with pytest.raises(OutputError, match="does not exist") as info:
+        check_destination(tmp_path / "no" / "such" / "results", force=False)
+    assert str(tmp_path / "no" / "such") in info.value.message
+
+
+def test_scan_results_round_trip(tmp_path: Path) -> None:
+    """A real scan written and read back: every passage offset stays inside its document."""
+    wire = ("Dockworkers at the port of Arden walked out on Monday, halting container traffic for the "
+            "third time this year, union officials said.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(wire + " Talks resume on Friday.", encoding="utf-8")
+    (corpus / "b.txt").write_text("In brief: " + wire, encoding="utf-8")
+    out = write_results(twicetold.scan([corpus]), tmp_path / "results")
+    (pair,) = read_jsonl(out / "pairs.jsonl")
+    (passage,) = pair["passages"]
+    texts = {d: (corpus / f"{d}.txt").read_text(encoding="utf-8") for d in ("a", "b")}
+    assert texts["a"][passage["a_start"]:passage["a_end"]] == wire
+    assert texts["b"][passage["b_start"]:passage["b_end"]] == wire
+    assert pq.read_table(out / "pairs.parquet").to_pylist() == [pair]

@@ -1,0 +1,37 @@
+"""The fused batch kernel (``featurize``) against the per-document path it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from twicetold import SketchConfig, _kernels
+from twicetold.normalize import tokenize
+from twicetold.sketch import content_hash, featurize
+
+from .test_normalize import SAMPLES
+
+TEXTS = [*SAMPLES, "word " * 3, "Ünïcödé ｆｕｌｌｗｉｄｔｈ 𝐦𝐚𝐭𝐡 😀 text", "a中b中c", "x" * 5000]
+
+
+def test_featurize_equals_per_document_reference() -> None:
+    cfg = SketchConfig(shingle_size=3, num_perm=64)
+    f = featurize(TEXTS, cfg)
+    for i, text in enumerate(TEXTS):
+        tokens = tokenize(text)
+        shingles = _kernels.shingles(tokens.hashes, cfg.shingle_size)
+        assert f.n_tokens[i] == len(tokens)
+        assert f.content[i].astype("<u8").tobytes() == content_hash(tokens)
+        assert f.shingle_set(i).tolist() == shingles.tolist()
+        assert f.signatures[i].tolist() == _kernels.oph_sketch(shingles, cfg.num_perm, cfg.seed).tolist()
+
+
+def test_featurize_reads_sliced_arrow_columns() -> None:
+    column = pa.array(["padding", *TEXTS], type=pa.large_string()).slice(1)
+    assert np.array_equal(featurize(column, SketchConfig()).signatures, featurize(TEXTS, SketchConfig()).signatures)
+
+
+def test_empty_batch_and_empty_documents() -> None:
+    f = featurize(["", "   ", "words here"], SketchConfig())
+    assert f.n_tokens.tolist() == [0, 0, 2]
+    assert len(f.shingle_set(0)) == 0 and len(f.shingle_set(2)) == 1
