@@ -30,7 +30,7 @@ from twicetold.errors import OutputError
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 SEED_A, SEED_B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
-TABLES = ("pairs", "clusters", "documents")
+TABLES = ("pairs", "clusters", "documents", "passages", "passage_clusters")
 needs_seeds = pytest.mark.skipif(not (SEEDS / f"{SEED_A}.txt").is_file(), reason="shared seeds not present")
 
 

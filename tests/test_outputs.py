@@ -28,7 +28,7 @@ from twicetold.outputs import (
 )
 from twicetold.pipeline import DocumentRecord, ScanResult
 
-TABLES = ("pairs", "clusters", "documents")
+TABLES = ("pairs", "clusters", "documents", "passages", "passage_clusters")
 
 
 def doc(id: str, **meta: Any) -> DocumentRecord:
@@ -92,8 +92,10 @@ def test_tables_in_both_formats_hold_the_same_rows(tmp_path: Path) -> None:
     assert pq.read_schema(out / "clusters.parquet").equals(CLUSTERS_SCHEMA)
 
     pairs = read_jsonl(out / "pairs.jsonl")
-    assert pairs[0] == {"a": "a", "b": "b", "kind": "near", "jaccard": 0.875, "jaccard_exact": 0.9, "passages": [
-        {"a_start": 0, "a_end": 90, "b_start": 0, "b_end": 92, "length": 92, "score": 0.98}]}
+    assert pairs[0] == {"a": "a", "b": "b", "kind": "near", "jaccard": 0.875, "jaccard_exact": 0.9,
+                        "direction": "unknown", "same_source": None, "passages": [
+        {"a_start": 0, "a_end": 90, "b_start": 0, "b_end": 92, "length": 92, "score": 0.98, "cluster": None,
+         "quoted": False, "boilerplate": 0.0}]}
     assert pairs[1]["jaccard_exact"] is None and len(pairs[1]["passages"]) == 2
     assert read_jsonl(out / "clusters.jsonl") == [
         {"id": 0, "canonical": "a", "size": 2, "kind": "near", "min_jaccard": 0.875, "members": ["a", "b"]}]

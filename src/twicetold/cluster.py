@@ -1,16 +1,20 @@
-"""Near-duplicate document clusters: connected components of exact and verified near pairs,
-each with a canonical member chosen by a rule (``earliest``, ``longest`` or ``first``)."""
+"""Clusters: near-duplicate documents (connected components of exact and verified near pairs,
+each with a canonical member chosen by a rule: ``earliest``, ``longest`` or ``first``), and
+reused passages across the corpus (every occurrence of the same text, with its likely origin,
+its boilerplate score and whether it is a shared quotation)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _kernels
-from .config import KeepRule
+from .config import KeepRule, PassageConfig
+from .model import Occurrence, Pair, PassageCluster
+from .quotes import inside_quotes, quoted_share
 
 
 @dataclass(frozen=True)
@@ -54,3 +58,162 @@ def components(n: int, edges: npt.NDArray[np.int64], rank: Sequence[tuple]) -> C
     for i in range(n):
         canonical[i] = best.get(int(label[i]), i)
     return Components(label, canonical)
+
+
+# ---------------------------------------------------------------- passages across the corpus
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """What passage clustering needs to know of the documents, by id."""
+
+    sources: dict[str, str | None]
+    dates: dict[str, str | None]  # sortable (see pipeline.sort_key_date), None when missing
+    raw_dates: dict[str, str | None]
+    docs_per_source: dict[str | None, int]
+    n_documents: int
+
+
+@dataclass(frozen=True)
+class PassageReport:
+    """Pairs with their passages annotated (and boilerplate filtered), every occurrence, the
+    passage clusters, and how many passages the boilerplate filter removed."""
+
+    pairs: list[Pair]
+    occurrences: list[Occurrence]
+    clusters: list[PassageCluster]
+    boilerplate_removed: int
+
+
+def _overlap_edges(occ: list[tuple[str, int, int]], share: float) -> list[tuple[int, int]]:
+    """Occurrences in one document that overlap by ``share`` of the shorter one."""
+    by_doc: dict[str, list[int]] = {}
+    for i, (doc, _, _) in enumerate(occ):
+        by_doc.setdefault(doc, []).append(i)
+    edges = []
+    for members in by_doc.values():
+        members.sort(key=lambda i: occ[i][1])
+        active: list[int] = []
+        for i in members:
+            _, s, e = occ[i]
+            active = [j for j in active if occ[j][2] > s]
+            for j in active:
+                inter = min(e, occ[j][2]) - s
+                if inter >= share * min(e - s, occ[j][2] - occ[j][1]):
+                    edges.append((j, i))
+            active.append(i)
+    return edges
+
+
+def boilerplate(docs: set[str], info: CorpusInfo, min_docs: int) -> float:
+    """How much a passage recurs as a template rather than as reuse, from 0 to 1.
+
+    Only documents with a known source count. The largest share of one source's documents that carry it (when at least ``min_docs`` of
+    them do, and that source holds at least half of its documents: a template is one
+    source's), or its share of the whole corpus when it also recurs within sources (two or
+    more documents per source on average). A wire paragraph printed once by each of many
+    outlets scores low; a footer on every article of one outlet scores 1.
+    """
+    per_source: dict[str, int] = {}
+    for d in docs:
+        src = info.sources.get(d)
+        if src is not None:  # without a source, a template cannot be told from reuse
+            per_source[src] = per_source.get(src, 0) + 1
+    sourced = sum(per_source.values())
+    score = 0.0
+    for src, n in per_source.items():
+        if n >= min_docs and 2 * n >= len(docs):
+            score = max(score, n / max(info.docs_per_source.get(src, n), n))
+    if sourced >= min_docs and sourced >= 2 * len(per_source):
+        score = max(score, sourced / max(info.n_documents, 1))
+    return round(score, 4)
+
+
+def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str], str],
+                     config: PassageConfig) -> PassageReport:
+    """Group every passage occurrence of every pair into passage clusters across the corpus.
+
+    The two sides of a passage are one cluster; occurrences in one document join when they
+    overlap by ``config.cluster_overlap`` of the shorter one, so A sharing P1 with B and P2
+    with C does not glue P1 and P2 together unless they overlap in A. Each cluster gets its
+    size, distinct sources, time span, likely origin and boilerplate score; each pair gets
+    its direction and whether it stays within one source.
+    """
+    occ: list[tuple[str, int, int]] = []
+    for p in pairs:
+        for x in p.passages:
+            occ += [(p.a, x.a_start, x.a_end), (p.b, x.b_start, x.b_end)]
+    n = len(occ)
+    edges = [(2 * i, 2 * i + 1) for i in range(n // 2)] + _overlap_edges(occ, config.cluster_overlap)
+    label = _kernels.connected_components(n, np.array(edges, dtype=np.int64).reshape(-1, 2)) if n else \
+        np.empty(0, np.int64)
+    groups: dict[int, list[int]] = {}
+    for i, lab in enumerate(label.tolist()):
+        groups.setdefault(lab, []).append(i)
+    # Stable ids: biggest clusters first, then by where they first occur.
+    ordered = sorted(groups.values(), key=lambda g: (-len({occ[i][0] for i in g}), min(occ[i] for i in g)))
+    cluster_of = np.empty(n, dtype=np.int64)
+    masks: dict[str, npt.NDArray[np.bool_]] = {}
+
+    def quoted(doc: str, s: int, e: int) -> bool:
+        # A shared quote usually comes with its attribution ("..., the minister said"): it is
+        # still a quote as long as what lies outside the marks is too short to be reuse itself.
+        if doc not in masks:
+            masks[doc] = inside_quotes(text_of(doc))
+        share = quoted_share(masks[doc], s, e)
+        return share >= 0.5 and (1 - share) * (e - s) < config.min_length
+
+    occurrences: list[Occurrence] = []
+    clusters: list[PassageCluster] = []
+    scores: list[float] = []
+    for cid, members in enumerate(ordered):
+        cluster_of[members] = cid
+        docs = {occ[i][0] for i in members}
+        score = boilerplate(docs, info, config.boilerplate_min_docs)
+        scores.append(score)
+        spans = _merged_spans([occ[i] for i in members])
+        dated = sorted((date, d) for d, _, _ in spans if (date := info.dates.get(d)))
+        origin = dated[0][1] if dated and (len(dated) == 1 or dated[0][0] < dated[1][0]) else None
+        for doc, s, e in spans:
+            occurrences.append(Occurrence(cid, doc, s, e, text_of(doc)[s:e], info.sources.get(doc),
+                                          info.raw_dates.get(doc), doc == origin, quoted(doc, s, e), score))
+        rep_doc, rep_s, rep_e = next(((d, s, e) for d, s, e in spans if d == origin), spans[0])
+        when = sorted(date for d in docs if (date := info.dates.get(d)))
+        n_sources = len({info.sources.get(d) for d in docs} - {None})
+        clusters.append(PassageCluster(cid, len(spans), len(docs), n_sources, when[0] if when else None,
+                                       when[-1] if when else None, origin, score, text_of(rep_doc)[rep_s:rep_e]))
+    out_pairs: list[Pair] = []
+    removed = 0
+    k = 0
+    for p in pairs:
+        kept = []
+        for x in p.passages:
+            cid = int(cluster_of[k])
+            k += 2
+            if scores[cid] >= config.boilerplate_share and not config.keep_boilerplate:
+                removed += 1
+                continue
+            both_quoted = quoted(p.a, x.a_start, x.a_end) and quoted(p.b, x.b_start, x.b_end)
+            kept.append(replace(x, cluster=cid, quoted=both_quoted, boilerplate=scores[cid]))
+        if not kept and p.passages and p.kind == "partial":
+            continue
+        da, db = info.dates.get(p.a), info.dates.get(p.b)
+        direction = "a->b" if da and db and da < db else "unknown"
+        sa, sb = info.sources.get(p.a), info.sources.get(p.b)
+        out_pairs.append(replace(p, passages=kept, direction=direction,
+                                 same_source=None if sa is None or sb is None else sa == sb))
+    if not config.keep_boilerplate:
+        boiler = {c.id for c in clusters if c.boilerplate >= config.boilerplate_share}
+        occurrences = [o for o in occurrences if o.cluster not in boiler]
+        clusters = [c for c in clusters if c.id not in boiler]
+    return PassageReport(out_pairs, occurrences, clusters, removed)
+
+
+def _merged_spans(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Overlapping spans of one document merged into one; distinct places kept apart."""
+    out: list[tuple[str, int, int]] = []
+    for doc, s, e in sorted(spans):
+        if out and out[-1][0] == doc and s < out[-1][2]:
+            out[-1] = (doc, out[-1][1], max(out[-1][2], e))
+        else:
+            out.append((doc, s, e))
+    return out

@@ -98,6 +98,12 @@ class PassageConfig:
       times the score, so scattered common phrases do not add up to a passage.
     - ``max_gap``: most words without a shared n-gram inside one passage (edits, OCR noise).
     - ``min_score``: lowest share of aligned words for a passage to be reported.
+    - ``cluster_overlap``: two occurrences in one document join one passage cluster when they
+      overlap by this share of the shorter one.
+    - ``boilerplate_share``, ``boilerplate_min_docs``: a passage cluster is boilerplate when it
+      occurs in at least ``boilerplate_min_docs`` documents that make up this share of one
+      source's documents (or of the corpus, when it also recurs within sources); such
+      passages are left out unless ``keep_boilerplate``.
     """
 
     ngram: int = 3
@@ -106,6 +112,10 @@ class PassageConfig:
     min_length: int = 70
     max_gap: int = 12
     min_score: float = 0.5
+    cluster_overlap: float = 0.5
+    boilerplate_share: float = 0.5
+    boilerplate_min_docs: int = 3
+    keep_boilerplate: bool = False
     enabled: bool = True
 
     def __post_init__(self) -> None:
@@ -115,6 +125,10 @@ class PassageConfig:
         _check(self.min_length >= 1, f"min_length must be positive, got {self.min_length}")
         _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
         _check(0.0 <= self.min_score <= 1.0, f"min_score must be in [0, 1], got {self.min_score}")
+        _check(0.0 < self.cluster_overlap <= 1.0, f"cluster_overlap must be in (0, 1], got {self.cluster_overlap}")
+        _check(0.0 < self.boilerplate_share <= 1.0,
+               f"boilerplate_share must be in (0, 1], got {self.boilerplate_share}")
+        _check(self.boilerplate_min_docs >= 2, f"boilerplate_min_docs must be >= 2, got {self.boilerplate_min_docs}")
 
 
 @dataclass(frozen=True)

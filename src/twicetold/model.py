@@ -50,6 +50,9 @@ class Passage:
 
     ``length`` is the passage's length in characters (the longer of the two sides);
     ``score`` in [0, 1] is the share of the two spans' words that align (1.0: verbatim).
+    ``cluster`` is its passage cluster across the corpus, ``quoted`` says it lies inside
+    quotation marks in both documents (a shared quote, not copied reporting), and
+    ``boilerplate`` (0 to 1) how much it recurs as a template (see ``cluster.boilerplate``).
     """
 
     a_start: int
@@ -58,6 +61,9 @@ class Passage:
     b_end: int
     length: int
     score: float
+    cluster: int | None = None
+    quoted: bool = False
+    boilerplate: float = 0.0
 
 
 @dataclass(slots=True)
@@ -66,6 +72,8 @@ class Pair:
 
     ``kind`` is the strongest relation that holds: ``exact`` > ``near`` > ``partial``.
     ``jaccard`` is the MinHash estimate over word shingles; ``jaccard_exact`` is filled on request.
+    ``direction`` is ``a->b`` when ``a`` is dated earlier, else ``unknown``; ``same_source`` says
+    whether both come from one source (None when a source is missing).
     """
 
     a: str
@@ -74,6 +82,8 @@ class Pair:
     jaccard: float
     passages: list[Passage]
     jaccard_exact: float | None = None
+    direction: str = "unknown"
+    same_source: bool | None = None
 
 
 @dataclass(slots=True)
@@ -88,3 +98,36 @@ class Cluster:
     members: list[str]
     kind: str
     min_jaccard: float
+
+
+@dataclass(slots=True, frozen=True)
+class Occurrence:
+    """One place a reused passage occurs: ``text[start:end]`` of ``document``."""
+
+    cluster: int
+    document: str
+    start: int
+    end: int
+    text: str
+    source: str | None
+    date: str | None
+    origin: bool
+    quoted: bool
+    boilerplate: float
+
+
+@dataclass(slots=True, frozen=True)
+class PassageCluster:
+    """The same passage across the corpus: its occurrences' count, documents, distinct sources,
+    time span, the likely origin (the earliest dated occurrence, None on a tie or without
+    dates), its boilerplate score and a representative text."""
+
+    id: int
+    size: int
+    documents: int
+    sources: int
+    first_date: str | None
+    last_date: str | None
+    origin: str | None
+    boilerplate: float
+    text: str

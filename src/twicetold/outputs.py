@@ -27,11 +27,23 @@ MAX_PROBLEMS_RECORDED = 1000
 
 PASSAGE_TYPE = pa.struct([
     ("a_start", pa.int64()), ("a_end", pa.int64()), ("b_start", pa.int64()), ("b_end", pa.int64()),
-    ("length", pa.int64()), ("score", pa.float64()),
+    ("length", pa.int64()), ("score", pa.float64()), ("cluster", pa.int64()), ("quoted", pa.bool_()),
+    ("boilerplate", pa.float64()),
 ])
 PAIRS_SCHEMA = pa.schema([
     ("a", pa.string()), ("b", pa.string()), ("kind", pa.string()), ("jaccard", pa.float64()),
-    ("jaccard_exact", pa.float64()), ("passages", pa.list_(PASSAGE_TYPE)),
+    ("jaccard_exact", pa.float64()), ("direction", pa.string()), ("same_source", pa.bool_()),
+    ("passages", pa.list_(PASSAGE_TYPE)),
+])
+PASSAGES_SCHEMA = pa.schema([
+    ("cluster", pa.int64()), ("document", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+    ("text", pa.string()), ("source", pa.string()), ("date", pa.string()), ("origin", pa.bool_()),
+    ("quoted", pa.bool_()), ("boilerplate", pa.float64()),
+])
+PASSAGE_CLUSTERS_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("size", pa.int64()), ("documents", pa.int64()), ("sources", pa.int64()),
+    ("first_date", pa.string()), ("last_date", pa.string()), ("origin", pa.string()),
+    ("boilerplate", pa.float64()), ("text", pa.string()),
 ])
 CLUSTERS_SCHEMA = pa.schema([
     ("id", pa.int64()), ("canonical", pa.string()), ("size", pa.int64()), ("kind", pa.string()),
@@ -148,13 +160,18 @@ def versions() -> dict[str, str]:
 
 def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = False,
                   parameters: dict[str, Any] | None = None, inputs: list[str] | None = None) -> Path:
-    """Write a scan's results folder: ``pairs``, ``clusters`` and ``documents`` as JSON Lines
-    and Parquet, plus ``run.json``. Replaces an existing folder only with ``force``."""
+    """Write a scan's results folder: ``pairs``, ``clusters``, ``documents``, ``passages`` and
+    ``passage_clusters`` as JSON Lines and Parquet, plus ``run.json``. Replaces an existing
+    folder only with ``force``."""
     with atomic_path(outdir, force, is_dir=True) as tmp:
         write_table(tmp, "pairs", [
             {"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
+             "direction": p.direction, "same_source": p.same_source,
              "passages": [asdict(x) for x in p.passages]} for p in result.pairs
         ], PAIRS_SCHEMA)
+        write_table(tmp, "passages", [asdict(o) for o in result.occurrences], PASSAGES_SCHEMA)
+        write_table(tmp, "passage_clusters", [asdict(c) for c in result.passage_clusters],
+                    PASSAGE_CLUSTERS_SCHEMA)
         write_table(tmp, "clusters", [
             {"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
              "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters

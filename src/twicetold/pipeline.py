@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 from . import _kernels, readers
 from .align import AlignedText, align
 from .candidates import Candidates, shared_shingle_pairs
-from .cluster import Components, components, rank_for_keep
+from .cluster import Components, CorpusInfo, components, passage_clusters, rank_for_keep
 from .config import ScanConfig, SketchConfig
 from .lsh import bands_for, near_duplicates
-from .model import Cluster, InputProblem, Pair, Passage
+from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
 from .sketch import Features, featurize
 from .store import TextStore
 
@@ -59,6 +59,8 @@ class ScanResult:
     clusters: list[Cluster]
     problems: list[InputProblem]
     run: dict[str, Any] = field(default_factory=dict)
+    occurrences: list[Occurrence] = field(default_factory=list)
+    passage_clusters: list[PassageCluster] = field(default_factory=list)
 
     def pair_counts(self) -> dict[str, int]:
         counts = Counter(p.kind for p in self.pairs)
@@ -189,6 +191,9 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
             to_align = _pairs_to_align(comps, cands.pairs, n)
         with timer.stage("align"):
             pairs = _align_pairs(to_align, comps, corpus, features, cfg, report)
+        with timer.stage("passage_clusters"):
+            index = {r.id: i for i, r in enumerate(corpus.records)}
+            passages = passage_clusters(pairs, _corpus_info(corpus), lambda d: store.get(index[d]), cfg.passages)
     run = {
         "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
         "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
@@ -202,15 +207,31 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
             "passage_candidates": len(cands.pairs),
             "frequent_shingles_ignored": cands.frequent_shingles,
             "pairs_aligned": len(to_align),
-            "pairs": len(pairs),
-            "pairs_by_kind": dict(Counter(p.kind for p in pairs)),
-            "passages": sum(len(p.passages) for p in pairs),
+            "pairs": len(passages.pairs),
+            "pairs_by_kind": dict(Counter(p.kind for p in passages.pairs)),
+            "passages": sum(len(p.passages) for p in passages.pairs),
+            "passages_boilerplate_removed": passages.boilerplate_removed,
+            "passage_clusters": len(passages.clusters),
+            "pairs_within_source": sum(p.same_source is True for p in passages.pairs),
+            "pairs_across_sources": sum(p.same_source is False for p in passages.pairs),
             "clusters": len(clusters),
             "documents_in_clusters": sum(len(c.members) for c in clusters),
         },
         "timings": dict(timer.seconds, total=round(time.time() - started, 4)),
     }
-    return ScanResult(corpus.records, pairs, clusters, problems, run)
+    return ScanResult(corpus.records, passages.pairs, clusters, problems, run, passages.occurrences,
+                      passages.clusters)
+
+
+def _corpus_info(corpus: _Corpus) -> CorpusInfo:
+    records = corpus.records
+    return CorpusInfo(
+        sources={r.id: r.source for r in records},
+        dates={r.id: d for r, d in zip(records, corpus.order_dates, strict=True)},
+        raw_dates={r.id: r.date for r in records},
+        docs_per_source=dict(Counter(r.source for r in records)),
+        n_documents=len(records),
+    )
 
 
 def _clusters(comps: Components, corpus: _Corpus, features: Features) -> list[Cluster]:
