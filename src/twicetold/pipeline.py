@@ -11,7 +11,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numba
@@ -26,6 +27,7 @@ from .cluster import Components, CorpusInfo, components, passage_clusters, rank_
 from .config import ScanConfig, SketchConfig
 from .lsh import bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
+from .outputs import atomic_path, check_destination, write_jsonl
 from .sketch import Features, featurize
 from .store import TextStore
 
@@ -97,21 +99,26 @@ class _Corpus:
     """Per-document state the stages share, kept compact: texts go to the store, and
     features are computed a batch at a time by one parallel kernel."""
 
-    def __init__(self, store: TextStore, sketch: SketchConfig) -> None:
+    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool) -> None:
         self.store = store
         self.sketch = sketch
+        self.keep_shingles = keep_shingles
         self.records: list[DocumentRecord] = []
         self.order_dates: list[str | None] = []
         self._parts: list[Features] = []
 
     def add(self, batch: readers.DocumentBatch) -> None:
-        self.store.add_utf8(batch.texts)
+        if self.keep_shingles:  # texts are re-read only to align passages
+            self.store.add_utf8(batch.texts)
         lengths = pc.utf8_length(batch.texts).to_pylist()
         for i, meta in enumerate(batch.meta()):
             self.records.append(DocumentRecord(batch.ids[i], batch.sources[i], batch.dates[i], lengths[i],
                                                batch.encodings[i], batch.warnings[i], meta, batch.origins[i]))
         self.order_dates.extend(sort_key_date(d) for d in batch.dates)
-        self._parts.append(featurize(batch.texts, self.sketch))
+        features = featurize(batch.texts, self.sketch)
+        if not self.keep_shingles:  # dedup needs only the sketches: ~0.5 KB per document
+            features = replace(features, shingles=features.shingles[:0], offsets=np.zeros_like(features.offsets))
+        self._parts.append(features)
 
     def features(self) -> Features:
         features = Features.concat(self._parts, self.sketch.num_perm)
@@ -165,7 +172,7 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
     started = time.time()
     numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     with TextStore() as store:
-        corpus = _Corpus(store, cfg.sketch)
+        corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard)
         with timer.stage("read_and_sketch"):
             for batch in readers.read_batches(inputs, cfg.read, problems):
                 corpus.add(batch)
@@ -317,18 +324,19 @@ def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config:
     The map of removed ids (``{"removed", "kept", "kind", "jaccard"}`` per line, JSON Lines) goes
     to ``removed_path``, by default ``OUTPUT.removed.jsonl``.
     """
-    from dataclasses import replace
-
-    from .outputs import atomic_path, check_destination, write_jsonl
-
     cfg = config or ScanConfig()
     cfg = replace(cfg, passages=replace(cfg.passages, enabled=False))
     removed_path = removed_path or f"{os.fspath(output)}.removed.jsonl"
     check_destination(output, force)
     check_destination(removed_path, force)
     result = scan([input], cfg, progress=progress)
-    by_member = {p.b if p.a == c.canonical else p.a: p for c in result.clusters for p in result.pairs
-                 if c.canonical in (p.a, p.b)}
+    canonical_of = {m: c.canonical for c in result.clusters for m in c.members}
+    by_member = {}  # each removed member's pair with its canonical member
+    for p in result.pairs:
+        if canonical_of.get(p.a) == p.b:
+            by_member[p.a] = p
+        elif canonical_of.get(p.b) == p.a:
+            by_member[p.b] = p
     removed: dict[str, str] = {}
     rows = []
     for c in result.clusters:
@@ -339,8 +347,6 @@ def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config:
                 rows.append({"removed": m, "kept": c.canonical, "kind": pair.kind if pair else c.kind,
                              "jaccard": pair.jaccard if pair else None})
     keep = {d.id for d in result.documents} - removed.keys()
-    from pathlib import Path
-
     input_is_dir = input != "-" and Path(input).is_dir()
     with atomic_path(removed_path, force, is_dir=False) as tmp_map, \
             atomic_path(output, force, is_dir=input_is_dir) as tmp_out:
