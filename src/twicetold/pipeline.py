@@ -11,8 +11,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -23,9 +24,9 @@ import pyarrow.compute as pc
 from . import _kernels, readers
 from .align import AlignedText, align
 from .candidates import Candidates, shared_shingle_pairs
-from .cluster import Components, CorpusInfo, components, passage_clusters, rank_for_keep
+from .cluster import Components, CorpusInfo, PassageReport, components, passage_clusters, rank_for_keep
 from .config import ScanConfig, SketchConfig
-from .lsh import bands_for, near_duplicates
+from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
 from .outputs import atomic_path, check_destination, write_jsonl
 from .sketch import Features, featurize
@@ -148,6 +149,105 @@ def _ordered(i: int, j: int, corpus: _Corpus) -> tuple[int, int]:
     return (i, j) if corpus.records[i].id <= corpus.records[j].id else (j, i)
 
 
+@dataclass
+class PipelineState:
+    """Everything one run of the pipeline computed, while its text store is still open:
+    ``scan`` turns it into a :class:`ScanResult`, ``explain`` reads it to say why a pair
+    was or was not reported."""
+
+    config: ScanConfig
+    corpus: _Corpus
+    features: Features
+    near: NearPairs
+    exact: npt.NDArray[np.int64]
+    components: Components
+    clusters: list[Cluster]
+    candidates: Candidates
+    aligned: npt.NDArray[np.int64]
+    passages: PassageReport
+    problems: list[InputProblem]
+    run: dict[str, Any]
+
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {r.id: i for i, r in enumerate(self.corpus.records)}
+
+    def index_of(self, doc_id: str) -> int | None:
+        """Row of a document id, None when no such document was read."""
+        return self._rows.get(doc_id)
+
+    def text(self, i: int) -> str:
+        return self.corpus.store.get(i)
+
+
+@contextmanager
+def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = None, *,
+                 progress: Progress | None = None) -> Iterator[PipelineState]:
+    """Run every stage; yield their state while the temporary text store is open."""
+    cfg = config or ScanConfig()
+    report = progress or (lambda stage, done, total: None)
+    timer = _Timer()
+    problems: list[InputProblem] = []
+    started = time.time()
+    numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    with TextStore() as store:
+        corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard)
+        with timer.stage("read_and_sketch"):
+            for batch in readers.read_batches(inputs, cfg.read, problems):
+                corpus.add(batch)
+                report("read", len(corpus), None)
+            features = corpus.features()
+            report("read", len(corpus), len(corpus))
+        n = len(corpus)
+        usable = features.n_tokens > 0
+        with timer.stage("near_duplicates"):
+            exact = _exact_edges(features.content, usable)
+            near = near_duplicates(features.signatures, cfg.near, usable)
+        with timer.stage("clusters"):
+            rank = rank_for_keep(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
+            comps = components(n, np.concatenate([exact, near.pairs]), rank)
+            clusters = _clusters(comps, corpus, features)
+        with timer.stage("candidates"):
+            if cfg.passages.enabled:
+                cands = shared_shingle_pairs(features.shingles, features.offsets, cfg.passages.max_df,
+                                             cfg.passages.min_shared)
+            else:
+                cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
+            to_align = _pairs_to_align(comps, cands.pairs, n)
+        with timer.stage("align"):
+            pairs = _align_pairs(to_align, comps, corpus, features, cfg, report)
+        with timer.stage("passage_clusters"):
+            index = {r.id: i for i, r in enumerate(corpus.records)}
+            passages = passage_clusters(pairs, _corpus_info(corpus), lambda d: store.get(index[d]), cfg.passages)
+        run = {
+            "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
+            "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
+            "counts": {
+                "documents": n,
+                "documents_without_words": int(n - usable.sum()),
+                "input_problems": dict(Counter(p.kind for p in problems)),
+                "exact_pairs_linked": len(exact),
+                "lsh_candidates": near.candidates,
+                "near_pairs_verified": len(near.pairs),
+                "passage_candidates": len(cands.pairs),
+                "frequent_shingles_ignored": cands.frequent_shingles,
+                "pairs_aligned": len(to_align),
+                "pairs": len(passages.pairs),
+                "pairs_by_kind": dict(Counter(p.kind for p in passages.pairs)),
+                "passages": sum(len(p.passages) for p in passages.pairs),
+                "passages_boilerplate_removed": passages.boilerplate_removed,
+                "passage_clusters": len(passages.clusters),
+                "pairs_within_source": sum(p.same_source is True for p in passages.pairs),
+                "pairs_across_sources": sum(p.same_source is False for p in passages.pairs),
+                "clusters": len(clusters),
+                "documents_in_clusters": sum(len(c.members) for c in clusters),
+            },
+            "timings": dict(timer.seconds, total=round(time.time() - started, 4)),
+        }
+        yield PipelineState(cfg, corpus, features, near, exact, comps, clusters, cands, to_align, passages,
+                            problems, run)
+
+
 def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = None, *,
          progress: Progress | None = None) -> ScanResult:
     """Find exact and near-duplicate documents and reused passages in a corpus.
@@ -165,69 +265,9 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
     >>> [(p.a, p.b, p.kind, len(p.passages)) for p in result.pairs]
     [('a', 'b', 'partial', 1)]
     """
-    cfg = config or ScanConfig()
-    report = progress or (lambda stage, done, total: None)
-    timer = _Timer()
-    problems: list[InputProblem] = []
-    started = time.time()
-    numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-    with TextStore() as store:
-        corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard)
-        with timer.stage("read_and_sketch"):
-            for batch in readers.read_batches(inputs, cfg.read, problems):
-                corpus.add(batch)
-                report("read", len(corpus), None)
-            features = corpus.features()
-            report("read", len(corpus), len(corpus))
-        n = len(corpus)
-        usable = features.n_tokens > 0
-        sigs = features.signatures
-        with timer.stage("near_duplicates"):
-            exact = _exact_edges(features.content, usable)
-            near = near_duplicates(sigs, cfg.near, usable)
-        with timer.stage("clusters"):
-            rank = rank_for_keep(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
-            comps = components(n, np.concatenate([exact, near.pairs]), rank)
-            clusters = _clusters(comps, corpus, features)
-        with timer.stage("candidates"):
-            if cfg.passages.enabled:
-                cands = shared_shingle_pairs(features.shingles, features.offsets, cfg.passages.max_df,
-                                             cfg.passages.min_shared)
-            else:
-                cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
-            to_align = _pairs_to_align(comps, cands.pairs, n)
-        with timer.stage("align"):
-            pairs = _align_pairs(to_align, comps, corpus, features, cfg, report)
-        with timer.stage("passage_clusters"):
-            index = {r.id: i for i, r in enumerate(corpus.records)}
-            passages = passage_clusters(pairs, _corpus_info(corpus), lambda d: store.get(index[d]), cfg.passages)
-    run = {
-        "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
-        "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
-        "counts": {
-            "documents": n,
-            "documents_without_words": int(n - usable.sum()),
-            "input_problems": dict(Counter(p.kind for p in problems)),
-            "exact_pairs_linked": len(exact),
-            "lsh_candidates": near.candidates,
-            "near_pairs_verified": len(near.pairs),
-            "passage_candidates": len(cands.pairs),
-            "frequent_shingles_ignored": cands.frequent_shingles,
-            "pairs_aligned": len(to_align),
-            "pairs": len(passages.pairs),
-            "pairs_by_kind": dict(Counter(p.kind for p in passages.pairs)),
-            "passages": sum(len(p.passages) for p in passages.pairs),
-            "passages_boilerplate_removed": passages.boilerplate_removed,
-            "passage_clusters": len(passages.clusters),
-            "pairs_within_source": sum(p.same_source is True for p in passages.pairs),
-            "pairs_across_sources": sum(p.same_source is False for p in passages.pairs),
-            "clusters": len(clusters),
-            "documents_in_clusters": sum(len(c.members) for c in clusters),
-        },
-        "timings": dict(timer.seconds, total=round(time.time() - started, 4)),
-    }
-    return ScanResult(corpus.records, passages.pairs, clusters, problems, run, passages.occurrences,
-                      passages.clusters)
+    with run_pipeline(inputs, config, progress=progress) as st:
+        return ScanResult(st.corpus.records, st.passages.pairs, st.clusters, st.problems, st.run,
+                          st.passages.occurrences, st.passages.clusters)
 
 
 def _corpus_info(corpus: _Corpus) -> CorpusInfo:

@@ -1,0 +1,75 @@
+"""explain: the verdict of every stage, on the seeds and on pairs dropped for known reasons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from twicetold import InputError, PassageConfig, ScanConfig
+from twicetold.explain import explain, word_differences
+
+from .conftest import DATA, SEEDS
+
+A, B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
+
+
+def test_reported_pair_shows_passage_differences_and_parameters() -> None:
+    e = explain([SEEDS], B, A)
+    assert e.reported and e.dropped_at is None
+    assert e.pair is not None and (e.pair.a, e.pair.b) == (A, B)
+    (diff,) = e.differences
+    # The seeds' passage differs by one comma only: punctuation is not a word difference.
+    assert [d.op for d in diff] == ["equal"]
+    assert diff[0].a.startswith("Separately") and diff[0].b.endswith("close range.")
+    assert e.parameters["min_length"] == 70
+    stages = {v.stage: v for v in e.verdicts}
+    assert stages["candidates"].passed and stages["align"].passed and not stages["near"].passed
+
+
+def test_short_shared_run_is_dropped_at_alignment_with_the_reason() -> None:
+    # Clough g2pC_taske shares only a seven-word run with its source.
+    e = explain([DATA / "clough_stevenson" / "corpus-20090418"], "g2pC_taske", "orig_taske")
+    assert not e.reported and e.dropped_at == "align"
+    assert any("min_length" in why for _, why in e.dropped_passages)
+
+
+def test_pair_without_shared_text_is_dropped_at_candidates(tmp_path: Path) -> None:
+    rows = [{"id": "x", "text": "Harbour cranes stood idle as the strike entered its third day."},
+            {"id": "y", "text": "The orchestra announced a new season of free concerts in the park."}]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    e = explain([path], "x", "y")
+    assert e.dropped_at == "candidates"
+
+
+def test_boilerplate_max_df_is_named(tmp_path: Path) -> None:
+    shared = "Police said the investigation was continuing and asked witnesses to come forward with information."
+    rows = [{"id": f"d{i}", "text": f"Report number {i} about event {i * 7}. " + shared} for i in range(6)]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = ScanConfig(passages=PassageConfig(max_df=3))
+    e = explain([path], "d0", "d1", cfg)
+    assert e.dropped_at == "candidates"
+    assert "max_df=3" in next(v.detail for v in e.verdicts if v.stage == "candidates")
+
+
+def test_members_of_one_cluster_are_paired_through_the_canonical_member(tmp_path: Path) -> None:
+    text = " ".join(f"word{i}" for i in range(200))
+    rows = [{"id": name, "text": text} for name in ("c1", "c2", "c3")]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    e = explain([path], "c2", "c3")
+    assert not e.reported and e.dropped_at == "pairs"
+
+
+def test_unknown_id_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="no document 'nope'"):
+        explain([SEEDS], A, "nope")
+
+
+def test_word_differences_keep_original_text() -> None:
+    diff = word_differences("The Army said, on Monday, that", "the army said that")
+    assert [(d.op, d.a.strip(), d.b.strip()) for d in diff] == [
+        ("equal", "The Army said,", "the army said"), ("delete", "on Monday,", ""), ("equal", "that", "that")]
