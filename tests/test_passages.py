@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import twicetold
-from twicetold.quotes import inside_quotes
+from twicetold.quotes import quote_spans
 
 from .test_align import prose
 
@@ -107,7 +107,10 @@ def test_keep_boilerplate_keeps_the_footer(corpus: Path) -> None:
     ("وقال «سنعيد البناء» اليوم", "«سنعيد البناء»"),
 ])
 def test_quotation_marks_straight_typographic_and_arabic(text: str, inside: str) -> None:
-    mask = inside_quotes(text)
     start = text.index(inside)
-    assert mask[start : start + len(inside)].all()
-    assert not mask[:start].any() and not mask[start + len(inside) :].any()
+    assert quote_spans(text) == [(start, start + len(inside))]
+
+
+def test_quotation_does_not_run_over_a_blank_line() -> None:
+    text = "He said “we will rebuild\n\nThe next paragraph” ends here."
+    assert quote_spans(text) == []

@@ -5,6 +5,7 @@ its boilerplate score and whether it is a shared quotation)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -14,7 +15,7 @@ import numpy.typing as npt
 from . import _kernels
 from .config import KeepRule, PassageConfig
 from .model import Occurrence, Pair, PassageCluster
-from .quotes import inside_quotes, quoted_share
+from .quotes import quote_spans, quoted_length
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,11 @@ def _overlap_edges(occ: list[tuple[str, int, int]], share: float) -> list[tuple[
 def boilerplate(docs: set[str], info: CorpusInfo, min_docs: int) -> float:
     """How much a passage recurs as a template rather than as reuse, from 0 to 1.
 
-    Only documents with a known source count. The largest share of one source's documents that carry it (when at least ``min_docs`` of
-    them do, and that source holds at least half of its documents: a template is one
-    source's), or its share of the whole corpus when it also recurs within sources (two or
-    more documents per source on average). A wire paragraph printed once by each of many
+    Only documents with a known source count. The largest share of one source's documents
+    that carry it (when at least ``min_docs`` of them do, and that source holds at least half
+    of its documents: a template is one source's), or its share of the whole corpus when it
+    also recurs within sources (two or more documents per source on average). A wire
+    paragraph printed once by each of many
     outlets scores low; a footer on every article of one outlet scores 1.
     """
     per_source: dict[str, int] = {}
@@ -144,23 +146,24 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
             occ += [(p.a, x.a_start, x.a_end), (p.b, x.b_start, x.b_end)]
     n = len(occ)
     edges = [(2 * i, 2 * i + 1) for i in range(n // 2)] + _overlap_edges(occ, config.cluster_overlap)
-    label = _kernels.connected_components(n, np.array(edges, dtype=np.int64).reshape(-1, 2)) if n else \
-        np.empty(0, np.int64)
+    edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
+    label = _kernels.connected_components(n, edge_array) if n else np.empty(0, np.int64)
     groups: dict[int, list[int]] = {}
     for i, lab in enumerate(label.tolist()):
         groups.setdefault(lab, []).append(i)
     # Stable ids: biggest clusters first, then by where they first occur.
     ordered = sorted(groups.values(), key=lambda g: (-len({occ[i][0] for i in g}), min(occ[i] for i in g)))
     cluster_of = np.empty(n, dtype=np.int64)
-    masks: dict[str, npt.NDArray[np.bool_]] = {}
+    text_of = functools.lru_cache(maxsize=4096)(text_of)
+    quotes: dict[str, list[tuple[int, int]]] = {}
 
     def quoted(doc: str, s: int, e: int) -> bool:
         # A shared quote usually comes with its attribution ("..., the minister said"): it is
         # still a quote as long as what lies outside the marks is too short to be reuse itself.
-        if doc not in masks:
-            masks[doc] = inside_quotes(text_of(doc))
-        share = quoted_share(masks[doc], s, e)
-        return share >= 0.5 and (1 - share) * (e - s) < config.min_length
+        if doc not in quotes:
+            quotes[doc] = quote_spans(text_of(doc))
+        inside = quoted_length(quotes[doc], s, e)
+        return 2 * inside >= e - s and (e - s) - inside < config.min_length
 
     occurrences: list[Occurrence] = []
     clusters: list[PassageCluster] = []

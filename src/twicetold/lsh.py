@@ -21,12 +21,19 @@ from .errors import ConfigError
 MAX_FULL_BUCKET = 64  # larger buckets are linked as a star, not all pairs
 
 
+# Every candidate is verified on the full signature, so a false candidate costs a comparison
+# while a missed one is lost: weigh misses nine times more than datasketch's even split.
+FALSE_POSITIVE_WEIGHT = 0.1
+FALSE_NEGATIVE_WEIGHT = 0.9
+
+
 @functools.cache
 def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """Bands and rows for a Jaccard threshold, minimizing the sum of the false-positive and
-    false-negative areas under the S-curve ``1 - (1 - s**r)**b`` (as datasketch does).
+    """Bands and rows for a Jaccard threshold, minimizing the weighted false-positive and
+    false-negative areas under the S-curve ``1 - (1 - s**r)**b`` (as datasketch's
+    ``_optimal_param`` does, with misses weighted 0.9 and false candidates 0.1).
 
-    >>> optimal_bands(0.5, 128)
+    >>> optimal_bands(0.6, 128)  # P(candidate) is 0.87 at J=0.6 and 0.99 at J=0.7
     (25, 5)
     """
     grid = np.linspace(0.0, 1.0, 1001)
@@ -37,8 +44,9 @@ def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
             hit = 1 - (1 - grid**r) ** b
             fp = float(np.trapezoid(hit[below], grid[below]))
             fn = float(np.trapezoid(1 - hit[above], grid[above]))
-            if fp + fn < best_err:
-                best_err, best = fp + fn, (b, r)
+            err = FALSE_POSITIVE_WEIGHT * fp + FALSE_NEGATIVE_WEIGHT * fn
+            if err < best_err:
+                best_err, best = err, (b, r)
     return best
 
 

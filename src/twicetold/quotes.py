@@ -1,49 +1,39 @@
-"""Quotation marks: which characters of a text lie inside a quotation.
+"""Quotation marks: where a text's quotations are.
 
 A passage inside quotation marks in both documents is a shared quote (two outlets quoting
 the same statement), not copied reporting. Quotes are typographic (“…”, „…“, «…», ‹…›) or
-straight ("…", toggling); an unclosed quote ends at a blank line, as in news copy where a
-quote that runs on into the next paragraph reopens there.
+straight ("…"); a quotation does not run over a blank line (an unclosed quote that runs on
+into the next paragraph reopens there), nor over ``MAX_QUOTE`` characters (a stray mark).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 
-import numpy as np
-import numpy.typing as npt
+MAX_QUOTE = 3000
+_BODY = r"(?:(?!\n[ \t\r]*\n)[^{close}]){{0,{n}}}"
+QUOTATION = re.compile("|".join(
+    f"{re.escape(o)}{_BODY.format(close=re.escape(c), n=MAX_QUOTE)}{re.escape(c)}"
+    for o, c in (("“", "”"), ("„", "“"), ("«", "»"), ("‹", "›"), ('"', '"'))
+))
 
-OPENING = {"“": "”", "„": "“", "«": "»", "‹": "›", "»": "«"}  # » opens in Danish/Swedish style
-PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
-MAX_QUOTE = 3000  # characters: an "open quote" running longer is a stray mark, not a quotation
 
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` of each quotation in ``text``, marks included, in order.
 
-def inside_quotes(text: str) -> npt.NDArray[np.bool_]:
-    """``mask[i]`` is true when ``text[i]`` lies inside a quotation (marks included).
-
-    >>> t = 'He said “we will rebuild” on Monday.'
-    >>> m = inside_quotes(t)
-    >>> t[m.argmax():len(m) - m[::-1].argmax()]
-    '“we will rebuild”'
+    >>> t = 'He said “we will rebuild” and «nous aussi».'
+    >>> [t[s:e] for s, e in quote_spans(t)]
+    ['“we will rebuild”', '«nous aussi»']
     """
-    mask = np.zeros(len(text), dtype=bool)
-    start = 0
-    for para in PARAGRAPH_BREAK.split(text) if text else []:
-        offset = text.index(para, start)
-        start = offset + len(para)
-        open_at, closing = -1, ""
-        for i, ch in enumerate(para):
-            if open_at >= 0 and ch == closing:
-                if i - open_at <= MAX_QUOTE:
-                    mask[offset + open_at : offset + i + 1] = True
-                open_at, closing = -1, ""
-            elif open_at < 0 and ch == '"':
-                open_at, closing = i, '"'
-            elif open_at < 0 and ch in OPENING:
-                open_at, closing = i, OPENING[ch]
-    return mask
+    return [m.span() for m in QUOTATION.finditer(text)]
 
 
-def quoted_share(mask: npt.NDArray[np.bool_], start: int, end: int) -> float:
-    """Share of ``[start, end)`` inside quotations."""
-    return float(mask[start:end].mean()) if end > start else 0.0
+def quoted_length(spans: list[tuple[int, int]], start: int, end: int) -> int:
+    """Characters of ``[start, end)`` that lie inside the (sorted, disjoint) quotation spans."""
+    i = max(bisect.bisect_right(spans, (start, start)) - 1, 0)
+    total = 0
+    while i < len(spans) and spans[i][0] < end:
+        total += max(0, min(end, spans[i][1]) - max(start, spans[i][0]))
+        i += 1
+    return total
