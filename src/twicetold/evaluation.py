@@ -150,3 +150,34 @@ def pan_score(result: ScanResult, gold: dict[tuple[str, str], list[Span]]) -> Pa
         hits += frozenset((susp, src)) in found_pairs
         total = total + char_overlap(spans, spans_on(result, susp, src))
     return PanScore(len(gold), hits, total)
+
+
+def shared_word_runs(a: str, b: str, min_words: int = 8) -> list[Span]:
+    """A plain matcher, the yardstick for what offsets allow: spans of ``a`` covered by runs of
+    at least ``min_words`` identical consecutive lower-cased words shared with ``b``."""
+    words_a = [(m.group().lower(), m.start(), m.end()) for m in re.finditer(r"\w+", a)]
+    words_b = [m.group().lower() for m in re.finditer(r"\w+", b)]
+    grams = {tuple(words_b[i : i + min_words]) for i in range(len(words_b) - min_words + 1)}
+    covered = [False] * len(words_a)
+    for i in range(len(words_a) - min_words + 1):
+        if tuple(w for w, _, _ in words_a[i : i + min_words]) in grams:
+            covered[i : i + min_words] = [True] * min_words
+    spans: list[Span] = []
+    for k, hit in enumerate(covered):
+        if hit:
+            s, e = words_a[k][1], words_a[k][2]
+            if spans and k > 0 and covered[k - 1]:
+                spans[-1] = (spans[-1][0], e)
+            else:
+                spans.append((s, e))
+    return spans
+
+
+def pan_ceiling(data: Path, min_words: int = 8) -> Overlap:
+    """What the plain shared-word-run matcher scores against PAN's gold (suspicious side)."""
+    total = Overlap(0, 0, 0)
+    for (susp, src), spans in pan_gold(data).items():
+        a = (data / f"{susp}.txt").read_text(encoding="utf-8", errors="replace")
+        b = (data / f"{src}.txt").read_text(encoding="utf-8", errors="replace")
+        total = total + char_overlap(spans, shared_word_runs(a, b, min_words))
+    return total
