@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
+import twicetold
 from twicetold.config import ReadConfig
 from twicetold.errors import InputError
 from twicetold.model import Document, InputProblem
@@ -525,3 +526,14 @@ def test_row_with_unusable_id_is_malformed(tmp_path: Path) -> None:
     assert [d.id for d in docs] == ["1.5"]
     assert kinds(problems) == [("malformed_row", "skipped")] * 2
     assert "not a string or a number" in problems[0].message
+
+
+def test_lone_surrogate_escapes_are_replaced_one_for_one(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b'{"id": "s", "text": "half a pair \\ud800 here"}\n')
+    problems: list[InputProblem] = []
+    (doc,) = read_documents([path], ReadConfig(), problems)
+    assert doc.text == "half a pair \ufffd here"
+    assert [p.kind for p in problems] == ["encoding_fallback"]
+    result = twicetold.scan([path])  # the compiled stages accept it
+    assert result.documents[0].length == len(doc.text)

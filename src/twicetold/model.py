@@ -6,8 +6,31 @@ half-open ``[start, end)``: ``text[start:end]`` is the span (see the README's of
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import decimal
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON-compatible data: dates as ISO text, decimals as text, bytes as base64,
+    containers recursively, anything else as its string."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return str(value)
 
 
 @dataclass(slots=True)

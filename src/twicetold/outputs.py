@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import OutputError
+from .model import jsonable
 
 SCHEMA_VERSION = 1
 MAX_PROBLEMS_RECORDED = 1000
@@ -97,20 +98,10 @@ def atomic_path(path: str | os.PathLike[str], force: bool, is_dir: bool) -> Iter
         raise
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         for row in rows:
-            f.write(json.dumps(_jsonable(row), ensure_ascii=False))
+            f.write(json.dumps(jsonable(row), ensure_ascii=False))
             f.write("\n")
 
 
@@ -121,7 +112,7 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
         return pa.Table.from_pylist(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # Carried-through columns of mixed types: keep them, JSON-encoded.
-        fixed = [{k: (json.dumps(_jsonable(v), ensure_ascii=False) if k not in DOCUMENT_FIELDS
+        fixed = [{k: (json.dumps(jsonable(v), ensure_ascii=False) if k not in DOCUMENT_FIELDS
                       and not isinstance(v, str | type(None)) else v) for k, v in r.items()} for r in rows]
         return pa.Table.from_pylist(fixed)
 
@@ -187,6 +178,6 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
             "problems": problems[:MAX_PROBLEMS_RECORDED],
             "problems_not_listed": max(0, len(problems) - MAX_PROBLEMS_RECORDED),
         }
-        (tmp / "run.json").write_text(json.dumps(_jsonable(run), indent=2, ensure_ascii=False) + "\n",
+        (tmp / "run.json").write_text(json.dumps(jsonable(run), indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
     return Path(outdir)

@@ -13,7 +13,6 @@ of the kept ones, so both compute ids by the same code.
 from __future__ import annotations
 
 import atexit
-import base64
 import csv
 import datetime as dt
 import decimal
@@ -21,6 +20,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -37,7 +37,7 @@ import zstandard
 
 from .config import ReadConfig
 from .errors import InputError
-from .model import Document, InputProblem
+from .model import Document, InputProblem, jsonable
 
 _TXT_SUFFIXES = (".txt.gz", ".txt.zst", ".txt")
 _EXT_FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
@@ -46,6 +46,7 @@ _BINARY_SNIFF = 8192
 _PARQUET_BATCH = 256  # rows per batch: documents can be megabytes each, so keep batches small
 _MAX_NAMES = 20
 _ROW_KINDS = ("malformed_row", "missing_text")  # the problems that config.strict turns into errors
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _GZIP_MAGIC, _ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
@@ -234,27 +235,8 @@ def _date_ok(value: str) -> bool:
     return False
 
 
-def _jsonable(value: Any) -> Any:
-    """Make a Parquet/CSV value JSON-compatible (dates as ISO text, decimals as text...)."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return str(value)
-
-
 def _optional_str(value: Any) -> str | None:
-    value = _jsonable(value)
+    value = jsonable(value)
     return None if value is None or value == "" else str(value)
 
 
@@ -262,6 +244,13 @@ def _finish(doc: Document, encoding_warning: str | None, config: ReadConfig,
             problems: list[InputProblem], report_encoding: bool = True) -> Document:
     """Flag what is odd about a document (encoding, empty, too long, bad date) and return it."""
     where = doc.origin
+    if _SURROGATE.search(doc.text):
+        # JSON may escape half of a UTF-16 pair ("\ud800"): no encoding can write that, so it
+        # becomes U+FFFD, one character for one, and offsets stay as they were.
+        doc.text = _SURROGATE.sub("\ufffd", doc.text)
+        message = "lone UTF-16 surrogates replaced by U+FFFD"
+        doc.warnings.append(message)
+        _report(problems, config, where, "encoding_fallback", f"{where}: {message}", "kept")
     if encoding_warning:
         doc.warnings.append(encoding_warning)
         if report_encoding:
@@ -320,7 +309,7 @@ def _row_document(row: dict[str, Any], file: str, line: int, encoding: str, warn
     skip = {config.id_column, config.text_column, config.date_column, config.source_column}
     doc = Document(id=doc_id, text=text, source=_optional_str(row.get(config.source_column)),
                    date=_optional_str(row.get(config.date_column)),
-                   meta={k: _jsonable(v) for k, v in row.items() if k not in skip},
+                   meta={k: jsonable(v) for k, v in row.items() if k not in skip},
                    encoding=encoding, origin=where)
     if warning and first_fallback:
         # One problem per input (at its first such row), not one per row; every row's document
@@ -595,7 +584,7 @@ class DocumentBatch:
             return self.meta_rows
         if self.meta_table is None or self.meta_table.num_columns == 0:
             return [{} for _ in self.ids]
-        return [{k: _jsonable(v) for k, v in row.items()} for row in self.meta_table.to_pylist()]
+        return [{k: jsonable(v) for k, v in row.items()} for row in self.meta_table.to_pylist()]
 
     @classmethod
     def of(cls, docs: list[Document]) -> DocumentBatch:

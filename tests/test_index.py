@@ -1,0 +1,440 @@
+"""The persistent index: same answers as scan, crash safety, concurrent readers, upkeep."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from twicetold import scan
+from twicetold.cli import cli, main
+from twicetold.config import NearConfig, PassageConfig, ScanConfig, SketchConfig
+from twicetold.errors import InputError, OutputError
+from twicetold.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexBusyError, IndexSchemaError, read_text
+from twicetold.model import Document, Pair
+from twicetold.synthetic import CorpusSpec, generate
+
+from .conftest import SEEDS
+
+SEED_PATHS = sorted(SEEDS.glob("*.txt"))
+
+
+def write_jsonl(path: Path, docs: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    return path
+
+
+def as_document(d: dict[str, str]) -> Document:
+    return Document(d["id"], d["text"], d.get("source"), d.get("date"))
+
+
+def comparable(pairs: list[Pair]) -> list[Pair]:
+    """Pairs by ids, passage cluster ids left out: a scan numbers passage clusters across its
+    whole corpus, a query within its answer."""
+    return sorted((replace(p, passages=[replace(x, cluster=None) for x in p.passages]) for p in pairs),
+                  key=lambda p: (p.a, p.b))
+
+
+# ---------------------------------------------------------------- same answers as scan
+
+
+@pytest.mark.parametrize("config", [
+    ScanConfig(),
+    ScanConfig(sketch=SketchConfig(shingle_size=4, num_perm=64), near=NearConfig(threshold=0.8),
+               passages=PassageConfig(ngram=4, min_length=40)),
+], ids=["defaults", "other-config"])
+def test_seeds_query_gives_scans_pair_and_passage(tmp_path: Path, config: ScanConfig) -> None:
+    expected = scan([SEEDS], config).pairs
+    assert len(expected) == 1 and len(expected[0].passages) == 1
+    for indexed, queried in ((SEED_PATHS[0], SEED_PATHS[1]), (SEED_PATHS[1], SEED_PATHS[0])):
+        with Index.create(tmp_path / f"{indexed.stem}.twicetold", config) as index:
+            index.add([indexed])
+            got = index.query(read_text(queried), id=queried.stem)
+        assert comparable(got) == comparable(expected)
+    # The passage is the founding example's, as the offsets contract describes it.
+    pair = expected[0]
+    passage = pair.passages[0]
+    a_text = read_text(SEEDS / f"{pair.a}.txt")
+    b_text = read_text(SEEDS / f"{pair.b}.txt")
+    for text, start, end in ((a_text, passage.a_start, passage.a_end), (b_text, passage.b_start, passage.b_end)):
+        assert text[start:end].startswith("Separately, Syrian authorities")
+        assert text[start:end].endswith("fired at very close range.")
+
+
+def test_config_is_stored_and_used(tmp_path: Path) -> None:
+    config = ScanConfig(sketch=SketchConfig(shingle_size=4, num_perm=64), near=NearConfig(threshold=0.8),
+                        passages=PassageConfig(max_df=10, min_length=50))
+    Index.create(tmp_path / "i.twicetold", config).close()
+    with Index.open(tmp_path / "i.twicetold") as index:
+        assert index.config.sketch == config.sketch
+        assert index.config.passages == config.passages
+        assert index.config.near.threshold == 0.8
+        assert (index.config.near.bands, index.config.near.rows) == (index.bands, index.rows)
+        assert index.stats().config["sketch"]["shingle_size"] == 4
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A generated corpus with planted exact, near and partial copies, indexed in three batches
+    without the query documents (copies whose originals are indexed, plus unrelated ones)."""
+    tmp = tmp_path_factory.mktemp("planted")
+    docs, truth = generate(CorpusSpec(n_docs=360, seed=11, mean_chars=1500, exact_rate=0.04, near_rate=0.06,
+                                      partial_rate=0.08))
+    queries = [b for _, b in truth.exact_pairs[:3]] + [b for _, b, _ in truth.near_pairs[:4]]
+    queries += list(dict.fromkeys(p.copy_id for p in truth.passages))[:5]
+    related = truth.planted_ids()
+    queries += [d["id"] for d in docs if d["id"] not in related][-2:]
+    base = [d for d in docs if d["id"] not in set(queries)]
+    path = tmp / "i.twicetold"
+    with Index.create(path) as index:
+        for k in range(3):
+            index.add([write_jsonl(tmp / f"batch{k}.jsonl", base[k::3])])
+    write_jsonl(tmp / "base.jsonl", base)
+    return {"tmp": tmp, "path": path, "docs": {d["id"]: d for d in docs}, "queries": queries, "base": base}
+
+
+def test_batched_index_answers_like_a_full_scan(planted: dict[str, object]) -> None:
+    tmp, docs = planted["tmp"], planted["docs"]
+    assert isinstance(tmp, Path) and isinstance(docs, dict) and isinstance(planted["queries"], list)
+    kinds = set()
+    with Index.open(planted["path"]) as index:  # type: ignore[arg-type]
+        for qid in planted["queries"]:
+            q = docs[qid]
+            expected = [p for p in scan([tmp / "base.jsonl", write_jsonl(tmp / "q.jsonl", [q])]).pairs
+                        if qid in (p.a, p.b)]
+            got = index.query(q["text"], id=qid, date=q["date"], source=q["source"])
+            assert comparable(got) == comparable(expected), qid
+            kinds |= {p.kind for p in got}
+    assert kinds == {"exact", "near", "partial"}
+
+
+def test_results_are_ranked_and_limited(planted: dict[str, object]) -> None:
+    docs = planted["docs"]
+    assert isinstance(docs, dict)
+    # A text made of an exact copy of one indexed document plus passages of two others.
+    base = planted["base"]
+    assert isinstance(base, list)
+    first, second, third = base[10], base[20], base[30]
+    text = "\n\n".join([first["text"], second["text"][:600], third["text"][:300]])
+    with Index.open(planted["path"]) as index:  # type: ignore[arg-type]
+        exact = index.query(first["text"], id="zz-query")
+        assert exact[0].kind == "exact" and exact[0].b == "zz-query" and exact[0].a == first["id"]
+        pairs = index.query(text, id="zz-query")
+        ranked = [(p.kind, -sum(x.length for x in p.passages), -p.jaccard) for p in pairs]
+        order = {"exact": 0, "near": 1, "partial": 2}
+        assert [(order[k], n, j) for k, n, j in ranked] == sorted((order[k], n, j) for k, n, j in ranked)
+        assert {first["id"], second["id"], third["id"]} <= {p.a for p in pairs}
+        assert pairs[0].a == first["id"]  # the longest passage first
+        assert index.query(text, id="zz-query", limit=1) == pairs[:1]
+        assert index.query("") == [] and index.query(" ,. ;") == []
+
+
+# ---------------------------------------------------------------- crash safety
+
+CHILD_ADD = """
+import sys
+import twicetold.index as ix
+ix.CHUNK_DOCS = 40  # many chunks inside the one transaction: kills land between writes
+index = ix.Index.open(sys.argv[1])
+print("ready", flush=True)
+index.add([sys.argv[2]])
+print("done", flush=True)
+"""
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    return subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE, text=True, env=env)
+
+
+def check_consistent(path: Path, base: list[dict[str, str]], allowed: set[int], sample: int | None = 3) -> int:
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Index.open(path) as index:
+        n = len(index)
+        assert n in allowed
+        stats = index.stats()
+        conn = index._reader()  # counters are written in the same transaction as the rows
+        assert stats.postings == conn.execute("SELECT count(*) FROM postings").fetchone()[0]
+        assert stats.bands == conn.execute("SELECT count(*) FROM bands").fetchone()[0]
+        assert n == conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        assert n == conn.execute("SELECT sum(documents) FROM sources").fetchone()[0]
+        for d in random.Random(n).sample(base, sample or len(base)):  # committed documents still answer
+            assert ("exact", d["id"]) in [(p.kind, p.a) for p in index.query(d["text"], id="~query")]
+    return n
+
+
+def test_killed_add_leaves_index_before_or_after_whole_batch(tmp_path: Path) -> None:
+    docs, _ = generate(CorpusSpec(n_docs=900, seed=5, mean_chars=1000))
+    base, batch = docs[:100], docs[100:]
+    path = tmp_path / "i.twicetold"
+    with Index.create(path) as index:
+        index.add_documents([as_document(d) for d in base])
+    pristine = tmp_path / "pristine.twicetold"  # closed, so the log is checkpointed into the file
+    shutil.copyfile(path, pristine)
+    big = write_jsonl(tmp_path / "batch.jsonl", batch)
+    before, after = len(base), len(base) + len(batch)
+
+    # One uncut run measures how long an add takes.
+    child = spawn(CHILD_ADD, str(path), str(big))
+    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    t0 = time.perf_counter()
+    assert child.wait(timeout=120) == 0
+    duration = time.perf_counter() - t0
+    assert check_consistent(path, base, {after}) == after
+
+    rng = random.Random(2026)
+    outcomes = []
+    for trial in range(4):
+        if trial == 0 or outcomes[-1] == after:
+            shutil.copyfile(pristine, path)
+        child = spawn(CHILD_ADD, str(path), str(big))
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, duration * 1.1))
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        outcomes.append(check_consistent(path, base, {before, after}))
+    assert before in outcomes  # at least one kill landed inside the transaction
+    check_consistent(path, base, {outcomes[-1]}, sample=None)
+
+
+# ---------------------------------------------------------------- concurrency
+
+CHILD_WRITER = """
+import sys, time
+import twicetold.index as ix
+ix.CHUNK_DOCS = 25
+index = ix.Index.open(sys.argv[1])
+index.add([sys.argv[2]])
+"""
+
+
+def test_readers_see_all_or_nothing_of_a_concurrent_add(tmp_path: Path) -> None:
+    docs, _ = generate(CorpusSpec(n_docs=400, seed=3, mean_chars=1000, exact_rate=0, near_rate=0,
+                                      partial_rate=0))
+    query, others = docs[0], docs[1:]
+    paras = query["text"].split("\n\n")
+    partial_1 = dict(others[0], id="partial-1", text=others[0]["text"] + "\n\n" + "\n\n".join(paras[:2]))
+    exact = dict(others[1], id="exact-copy", text=query["text"])
+    partial_2 = dict(others[2], id="partial-2", text="\n\n".join(paras[-2:]) + "\n\n" + others[2]["text"])
+    path = tmp_path / "i.twicetold"
+    with Index.create(path) as index:
+        index.add_documents([as_document(d) for d in [partial_1, *others[3:100]]])
+    # The new batch's two related documents are far apart: in chunks written at different times.
+    new = write_jsonl(tmp_path / "new.jsonl", [exact, *others[100:], partial_2])
+
+    answers: list[frozenset[str]] = []
+    errors: list[BaseException] = []
+    writer_done = threading.Event()
+    shared = Index.open(path, timeout=5)
+
+    def read() -> None:
+        try:
+            stop_at = None
+            while stop_at is None or time.perf_counter() < stop_at:
+                answers.append(frozenset(p.a if p.b == "query" else p.b for p in shared.query(query["text"])))
+                if writer_done.is_set() and stop_at is None:
+                    stop_at = time.perf_counter() + 0.3
+        except BaseException as exc:  # any error, "database is locked" included, fails the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    writer = spawn(CHILD_WRITER, str(path), str(new))
+    assert writer.wait(timeout=120) == 0
+    writer_done.set()
+    for t in threads:
+        t.join(timeout=60)
+    shared.close()
+    assert not errors, errors
+    before, after = frozenset({"partial-1"}), frozenset({"partial-1", "exact-copy", "partial-2"})
+    assert set(answers) <= {before, after}, set(answers) - {before, after}
+    assert before in answers and after in answers
+
+
+def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "i.twicetold"
+    Index.create(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Index.open(path, timeout=0.2) as index:
+            t0 = time.perf_counter()
+            with pytest.raises(IndexBusyError, match="another process") as info:
+                index.add_documents([Document("a", "some words to index here")])
+            assert time.perf_counter() - t0 >= 0.15
+            assert info.value.hint
+            assert index.query("some words to index here") == []  # readers are not blocked
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with Index.open(path) as index:
+        index.add_documents([Document("a", "some words to index here")])
+        assert len(index) == 1
+
+
+# ---------------------------------------------------------------- upkeep and errors
+
+
+def test_remove_and_stats(tmp_path: Path) -> None:
+    a, b = (read_text(p) for p in SEED_PATHS)
+    with Index.create(tmp_path / "i.twicetold") as index:
+        index.add_documents([Document("a", a, "outlet-a", "2024-03-01", {"url": "https://a.example"})])
+        one = index.stats()
+        index.add_documents([Document("b", b)])
+        two = index.stats()
+        assert (one.documents, one.batches, two.documents, two.batches) == (1, 1, 2, 2)
+        assert two.postings > one.postings > 0 and two.size_bytes > 0 and two.schema_version == SCHEMA_VERSION
+        assert two.config["near"]["threshold"] == 0.6 and two.last_added_at is not None
+        got = index.get("a")
+        assert got is not None and got.text == a and got.meta == {"url": "https://a.example"}
+        assert got.date == "2024-03-01" and got.source == "outlet-a"
+        assert [(p.a, p.kind) for p in index.query(b, id="q")] == [("b", "exact"), ("a", "partial")]
+
+        with pytest.raises(InputError, match="'nope'"):
+            index.remove(["b", "nope"])
+        assert len(index) == 2  # nothing removed
+
+        assert index.remove(["b"]) == 1
+        assert "b" not in index and "a" in index
+        three = index.stats()
+        assert (three.documents, three.postings, three.bands) == (1, one.postings, one.bands)
+        conn = index._reader()
+        assert conn.execute("SELECT count(*) FROM postings").fetchone()[0] == one.postings
+        assert [(p.a, p.kind) for p in index.query(b, id="q")] == [("a", "partial")]
+        index.add_documents([Document("b", b)])  # the id is free again
+        assert len(index) == 2
+
+
+def test_duplicate_ids_are_refused_whole(tmp_path: Path) -> None:
+    a, b = (read_text(p) for p in SEED_PATHS)
+    with Index.create(tmp_path / "i.twicetold") as index:
+        index.add_documents([Document("x", a, origin="day1.jsonl:1")])
+        stats = index.stats()
+        with pytest.raises(InputError, match=r"duplicate id 'x'.*day2.jsonl:7.*already in the index.*day1.jsonl:1"):
+            index.add_documents([Document("y", b, origin="day2.jsonl:1"), Document("x", b, origin="day2.jsonl:7")])
+        with pytest.raises(InputError, match=r"duplicate id 'z'.*f:1.*f:2"):
+            index.add_documents([Document("z", a, origin="f:1"), Document("z", b, origin="f:2")])
+        after = index.stats()
+        assert (after.documents, after.batches, after.postings) == (stats.documents, stats.batches, stats.postings)
+        assert "y" not in index
+
+
+def test_schema_and_path_errors(tmp_path: Path) -> None:
+    path = tmp_path / "i.twicetold"
+    Index.create(path).close()
+    with sqlite3.connect(path) as conn:
+        applied = [r[0] for r in conn.execute("SELECT name FROM _twicetold_migrations ORDER BY rowid")]
+        assert applied == [name for name, _ in MIGRATIONS]
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(IndexSchemaError, match="schema version 99") as info:
+        Index.open(path)
+    assert info.value.hint is not None and "upgrade" in info.value.hint
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        config = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()[0])
+        config["passages"]["a_future_setting"] = 1
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'config'", (json.dumps(config),))
+    with pytest.raises(IndexSchemaError, match="a_future_setting"):
+        Index.open(path)
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(IndexSchemaError, match="not a twicetold index"):
+        Index.open(other)
+    junk = tmp_path / "junk.twicetold"
+    junk.write_bytes(os.urandom(5000))
+    with pytest.raises(IndexSchemaError, match="not a twicetold index"):
+        Index.open(junk)
+    with pytest.raises(InputError, match="no index at"):
+        Index.open(tmp_path / "missing.twicetold")
+    with pytest.raises(OutputError, match="already exists"):
+        Index.create(path)
+
+
+def test_older_index_is_migrated_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.twicetold"
+    with Index.create(path) as made:
+        made.add_documents([Document("a", "one two three four five six", "s1"), Document("b", "seven eight", "s1"),
+                            Document("c", "nine ten eleven", None)])
+    with sqlite3.connect(path) as conn:  # take it back to what the first migration alone made
+        conn.execute("DROP TABLE sources")
+        conn.execute("DELETE FROM meta WHERE key = 'documents'")
+        conn.execute("DELETE FROM _twicetold_migrations WHERE name != 'm001_initial'")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with Index.open(path) as index:
+        conn = index._reader()
+        assert [r[0] for r in conn.execute("SELECT name FROM _twicetold_migrations ORDER BY rowid")] == \
+            [name for name, _ in MIGRATIONS]
+        assert dict(conn.execute("SELECT source, documents FROM sources")) == {"s1": 2, "": 1}
+        assert conn.execute("SELECT value FROM meta WHERE key = 'documents'").fetchone()[0] == "3"
+        assert index.stats().schema_version == SCHEMA_VERSION
+        assert [p.kind for p in index.query("Nine ten, eleven.")] == ["exact"]
+
+
+def test_empty_and_wordless_documents(tmp_path: Path) -> None:
+    with Index.create(tmp_path / "i.twicetold") as index:
+        result = index.add_documents([Document("e1", ""), Document("e2", " ... "), Document("w", "one two")])
+        assert result.added == 3 and result.batch == 1
+        assert index.query("...") == []
+        assert [(p.a, p.kind) for p in index.query("One, two!", id="q")] == [("q", "exact")]
+        assert index.remove(["e1", "e2"]) == 2
+
+
+# ---------------------------------------------------------------- command line
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None) -> tuple[int, str]:
+    """Run the console entry point in-process: exit status (as ``main`` maps errors) and output."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    captured = capsys.readouterr()
+    return int(info.value.code or 0), captured.out + captured.err
+
+
+def test_cli_index_and_query(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(tmp_path / "news.twicetold")
+    code, out = run_main(["index", "add", path, str(SEED_PATHS[0]), "--json"], capsys)
+    assert code == 0, out
+    assert json.loads(out)["added"] == 1
+    code, out = run_main(["query", path, str(SEED_PATHS[1]), "--json"], capsys)
+    assert code == 0, out
+    result = json.loads(out)
+    expected = scan([SEEDS]).pairs[0]
+    assert [(p["a"], p["kind"]) for p in result["pairs"]] == [(SEED_PATHS[0].stem, "partial")]
+    assert result["pairs"][0]["passages"][0]["a_start"] == expected.passages[0].a_start
+    assert result["pairs"][0]["passages"][0]["b_start"] == expected.passages[0].b_start
+    res = CliRunner().invoke(cli, ["query", path, "-", "--limit", "5"], input=read_text(SEED_PATHS[1]))
+    assert res.exit_code == 0 and SEED_PATHS[0].stem in res.output, res.output
+    code, out = run_main(["index", "stats", path, "--json"], capsys)
+    assert code == 0 and json.loads(out)["documents"] == 1
+    code, out = run_main(["index", "stats", path], capsys)
+    assert code == 0 and "documents" in out
+    code, out = run_main(["index", "add", path, str(SEED_PATHS[0])], capsys)
+    assert code == 3 and "duplicate id" in out
+    code, out = run_main(["index", "add", path, str(SEED_PATHS[1]), "--threshold", "0.9"], capsys)
+    assert code == 2 and "threshold" in out
+    code, out = run_main(["index", "remove", path, SEED_PATHS[0].stem], capsys)
+    assert code == 0 and "removed 1" in out
+    code, out = run_main(["query", str(tmp_path / "nope.twicetold"), str(SEED_PATHS[1])], capsys)
+    assert code == 3 and "no index at" in out
+    code, out = run_main(["query", path, str(tmp_path / "missing.txt")], capsys)
+    assert code == 3 and "cannot be read" in out
+    for args in (["index", "add"], ["index", "stats"], ["index", "remove"], ["query"]):
+        help_text = CliRunner().invoke(cli, [*args, "--help"]).output
+        assert "Example:" in help_text
