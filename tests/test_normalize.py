@@ -69,3 +69,16 @@ def test_urdu_words_with_zero_width_non_joiner_stay_whole() -> None:
     text = "خبریں\u200cاور"
     tokens = tokenize(text)
     assert len(tokens) == 1 and (tokens.starts[0], tokens.ends[0]) == (0, len(text))
+
+
+def test_ascii_shortcut_of_the_byte_tokenizer_agrees_with_the_tables() -> None:
+    # _kernels.token_hashes_utf8 folds ASCII without the tables: letters to lower case, digits
+    # as they are, everything else a separator. That must stay what the tables say.
+    from twicetold.normalize import SEPARATOR, WORD, fold_char
+
+    for b in range(128):
+        cls, folded = fold_char(b)
+        if chr(b).isalnum():
+            assert (cls, folded) == (WORD, chr(b).lower())
+        else:
+            assert cls == SEPARATOR

@@ -571,6 +571,22 @@ def token_hashes_utf8(data, start, end, classes, fold_start, fold_len, fold_data
     h = FNV_OFFSET
     i = start
     while i < end:
+        b = data[i]
+        if b < 0x80:
+            # ASCII (most of a news corpus): one class lookup; letters fold to lower case.
+            i += 1
+            cls = classes[b]
+            if cls == WORD:
+                if not in_word:
+                    in_word = True
+                    h = FNV_OFFSET
+                f = uint64(b + 32) if 0x41 <= b <= 0x5A else uint64(b)
+                h = (h ^ f) * FNV_PRIME
+            elif in_word:
+                out[k] = mix64(h)
+                k += 1
+                in_word = False
+            continue
         c, i = _next_codepoint(data, i, end)
         cls = classes[c] if c < limit else WORD
         if cls == WORD or (cls == IGNORABLE and in_word):

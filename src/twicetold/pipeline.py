@@ -282,19 +282,27 @@ def _corpus_info(corpus: _Corpus) -> CorpusInfo:
 
 
 def _clusters(comps: Components, corpus: _Corpus, features: Features) -> list[Cluster]:
+    """Clusters of two or more documents, numbered by canonical id, each with its kind and
+    the lowest estimated Jaccard of a member to the canonical member (one kernel call)."""
+    members = np.flatnonzero(comps.canonical != np.arange(len(comps.canonical)))
+    canon = comps.canonical[members]
+    jac = _kernels.estimate_jaccard(features.signatures, np.stack([canon, members], axis=1)) if len(members) \
+        else np.empty(0)
+    same = (features.content[members] == features.content[canon]).all(axis=1)
+    lowest: dict[int, float] = {}
+    mixed: set[int] = set()
+    for c, j, s in zip(canon.tolist(), jac.tolist(), same.tolist(), strict=True):
+        lowest[c] = min(lowest.get(c, 1.0), j)
+        if not s:
+            mixed.add(c)
     out = []
     groups = sorted(comps.groups(), key=lambda g: corpus.records[int(comps.canonical[g[0]])].id)
-    for cid, members in enumerate(groups):
-        canon = int(comps.canonical[members[0]])
-        others = np.array([m for m in members if m != canon], dtype=np.int64)
-        pairs = np.stack([np.full(len(others), canon), others], axis=1)
-        jac = _kernels.estimate_jaccard(features.signatures, pairs)
-        same = (features.content[others] == features.content[canon]).all()
-        kind = "exact" if same else "near"
-        ids = [corpus.records[int(m)].id for m in members]
-        for m in members:
+    for cid, group in enumerate(groups):
+        c = int(comps.canonical[group[0]])
+        for m in group:
             corpus.records[int(m)].cluster = cid
-        out.append(Cluster(cid, corpus.records[canon].id, ids, kind, round(float(jac.min()), 4)))
+        out.append(Cluster(cid, corpus.records[c].id, [corpus.records[int(m)].id for m in group],
+                           "near" if c in mixed else "exact", round(lowest[c], 4)))
     return out
 
 
