@@ -75,3 +75,21 @@ def test_partial_copies_are_found_whole_at_every_edit_level(generated: tuple[twi
 
 def write_truth_summary(path: Path) -> None:  # pragma: no cover - a helper for manual runs
     """Not a test: kept so the per-edit-level figures can be printed by hand."""
+
+
+def test_results_are_identical_with_one_or_two_workers(generated: tuple[twicetold.ScanResult, Truth],
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from twicetold import pipeline
+
+    path = tmp_path / "corpus.jsonl"
+    write_corpus(SPEC, path)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_PAIRS", 1)  # take the forked path even here
+    monkeypatch.setattr(pipeline, "ALIGN_CHUNK", 37)
+
+    def key(r: twicetold.ScanResult) -> list[tuple[object, ...]]:
+        return [(p.a, p.b, p.kind, p.jaccard, p.direction, tuple(p.passages)) for p in r.pairs]
+
+    one = twicetold.scan([path], twicetold.ScanConfig(workers=1))
+    two = twicetold.scan([path], twicetold.ScanConfig(workers=2))
+    assert key(one) == key(two) == key(generated[0])
+    assert [(c.canonical, c.members) for c in one.clusters] == [(c.canonical, c.members) for c in two.clusters]

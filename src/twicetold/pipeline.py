@@ -6,6 +6,7 @@ one found or dropped.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
 import os
 import time
 from collections import Counter
@@ -25,7 +26,7 @@ from . import _kernels, readers
 from .align import AlignedText, align
 from .candidates import Candidates, shared_shingle_pairs
 from .cluster import Components, CorpusInfo, PassageReport, components, passage_clusters, rank_for_keep
-from .config import ScanConfig, SketchConfig
+from .config import PassageConfig, ScanConfig, SketchConfig
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
 from .outputs import atomic_path, check_destination, write_jsonl
@@ -316,40 +317,75 @@ def _pairs_to_align(comps: Components, candidates: npt.NDArray[np.int64], n: int
     return np.unique(both, axis=0) if len(both) else both
 
 
-def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
-                 features: Features, cfg: ScanConfig, report: Progress) -> list[Pair]:
-    jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
+# Alignment runs in forked worker processes when there is enough of it: its Python glue
+# holds the GIL. Workers read texts from the text store's file; results come back in input
+# order, so any number of workers gives the same pairs as one.
+PARALLEL_MIN_PAIRS = 2000
+ALIGN_CHUNK = 500
+_align_job: tuple[TextStore, PassageConfig] | None = None  # set in the parent before forking
+
+
+def _align_chunk(chunk: list[tuple[int, int]]) -> list[list[Passage]]:
+    assert _align_job is not None
+    store, cfg = _align_job
     cache: dict[int, AlignedText] = {}
 
     def prepared(i: int) -> AlignedText:
         if i not in cache:
             if len(cache) > 256:
                 cache.clear()
-            cache[i] = AlignedText.of(corpus.store.get(i), cfg.passages.ngram)
+            cache[i] = AlignedText.of(store.get(i), cfg.ngram)
         return cache[i]
 
-    pairs: list[Pair] = []
-    total = len(to_align)
-    for k, (i, j) in enumerate(to_align.tolist()):
-        a, b = _ordered(i, j, corpus)
-        same_cluster = comps.label[a] == comps.label[b]
-        if same_cluster:
-            kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
+    return [align(prepared(a), prepared(b), cfg) for a, b in chunk]
+
+
+def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageConfig, workers: int,
+               report: Progress) -> list[list[Passage]]:
+    global _align_job
+    _align_job = (store, cfg)
+    chunks = [ordered[k : k + ALIGN_CHUNK] for k in range(0, len(ordered), ALIGN_CHUNK)]
+    out: list[list[Passage]] = []
+    try:
+        if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
+            store.flush()
+            with mp.get_context("fork").Pool(workers) as pool:
+                for result in pool.imap(_align_chunk, chunks):
+                    out += result
+                    report("align", len(out), len(ordered))
         else:
+            for chunk in chunks:
+                out += _align_chunk(chunk)
+                report("align", len(out), len(ordered))
+    finally:
+        _align_job = None
+    return out
+
+
+def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
+                 features: Features, cfg: ScanConfig, report: Progress) -> list[Pair]:
+    jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
+    ordered = [_ordered(i, j, corpus) for i, j in to_align.tolist()]
+    if cfg.passages.enabled:
+        found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report)
+    else:
+        found = [[] for _ in ordered]
+    pairs: list[Pair] = []
+    for k, ((a, b), passages) in enumerate(zip(ordered, found, strict=True)):
+        if comps.label[a] == comps.label[b]:
+            kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
+        elif passages:
             kind = "partial"
-        passages: list[Passage] = (
-            align(prepared(a), prepared(b), cfg.passages) if cfg.passages.enabled else []
-        )
-        if kind == "partial" and not passages:
+        else:
             continue
         exact_j = None
         if cfg.near.exact_jaccard:
-            exact_j = round(float(_kernels.exact_jaccard(features.shingle_set(a), features.shingle_set(b))), 4)
+            # Shingles are kept in text order with repeats; Jaccard is over the distinct ones.
+            sa, sb = np.unique(features.shingle_set(a)), np.unique(features.shingle_set(b))
+            exact_j = round(float(_kernels.exact_jaccard(sa, sb)), 4)
         pairs.append(Pair(corpus.records[a].id, corpus.records[b].id, kind, round(float(jac[k]), 4),
                           passages, exact_j))
-        if k % 200 == 0:
-            report("align", k, total)
-    report("align", total, total)
+    report("align", len(ordered), len(ordered))
     pairs.sort(key=lambda p: (KIND_RANK[p.kind], p.a, p.b))
     return pairs
 

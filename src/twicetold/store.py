@@ -44,6 +44,10 @@ class TextStore:
             self._file.write(memoryview(data_buf)[offsets[0] : offsets[-1]])
         self._offsets.extend((offsets[1:] - offsets[0] + self._offsets[-1]).tolist())
 
+    def flush(self) -> None:
+        """Write buffered texts to the file (before other processes read it)."""
+        self._file.flush()
+
     def get(self, index: int) -> str:
         self._file.flush()
         start, end = self._offsets[index], self._offsets[index + 1]
