@@ -5,21 +5,34 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
 from .errors import TwicetoldError
-from .model import InputProblem
+from .explain import explain
+from .model import InputProblem, jsonable
 from .outputs import check_destination, write_results
 from .pipeline import DedupResult, ScanResult, dedup, scan
 
@@ -27,7 +40,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True, soft_wrap=True)  # messages unwrapped: paths stay whole in logs
 INTERRUPTED = 130
 
-STAGE_LABELS = {"read": "reading documents", "align": "aligning pairs"}
+STAGE_LABELS = {"read": "reading and sketching documents", "near_duplicates": "near duplicates",
+                "clusters": "clustering", "candidates": "candidate pairs", "align": "aligning pairs",
+                "passage_clusters": "passage clusters"}
+
+
+class RateColumn(ProgressColumn):
+    """Items per second of a stage (documents read, pairs aligned)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed and task.total != 1 else "", style="progress.data.speed")
 
 
 def read_options(f: F) -> F:
@@ -68,6 +91,39 @@ def near_options(f: F) -> F:
     return f
 
 
+def passage_options(f: F) -> F:
+    """Options of passage finding (an index stores them when it is created)."""
+    for option in reversed([
+        click.option("--ngram", default=3, show_default=True, help="Words per anchor n-gram inside an alignment."),
+        click.option("--max-df", default=250, show_default=True,
+                     help="Shingles in more documents than this are boilerplate: they make no candidate pairs."),
+        click.option("--min-shared", default=2, show_default=True,
+                     help="Rare shingles two documents must share to be aligned."),
+        click.option("--min-length", default=70, show_default=True,
+                     help="Shortest passage reported, in aligned characters (span x score, shorter side)."),
+        click.option("--max-gap", default=12, show_default=True,
+                     help="Most words without a shared n-gram inside one passage (edits, OCR noise)."),
+        click.option("--min-score", default=0.5, show_default=True, help="Lowest passage score reported (0-1)."),
+        click.option("--boilerplate-share", default=0.5, show_default=True,
+                     help="Passages in at least this share of one source's documents (or of the corpus, when "
+                          "they also recur within sources) are boilerplate."),
+        click.option("--boilerplate-min-docs", default=3, show_default=True,
+                     help="Fewest documents a passage must recur in to count as boilerplate."),
+        click.option("--keep-boilerplate", is_flag=True,
+                     help="Report boilerplate passages too (flagged by their score)."),
+    ]):
+        f = option(f)
+    return f
+
+
+PASSAGE_OPTIONS = ("ngram", "max_df", "min_shared", "min_length", "max_gap", "min_score", "boilerplate_share",
+                   "boilerplate_min_docs", "keep_boilerplate")
+
+
+def _passage_config(o: dict[str, Any]) -> PassageConfig:
+    return PassageConfig(**{k: o[k] for k in PASSAGE_OPTIONS})
+
+
 def _read_config(o: dict[str, Any]) -> ReadConfig:
     return ReadConfig(id_column=o["id_column"], text_column=o["text_column"], date_column=o["date_column"],
                       source_column=o["source_column"], format=o["fmt"], max_chars=o["max_chars"],
@@ -91,7 +147,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int | None], Non
     if not enabled:
         yield lambda stage, done, total: None
         return
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
                    TimeElapsedColumn(), console=err, transient=True)
     tasks: dict[str, TaskID] = {}
 
@@ -147,16 +203,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Replace the results folder if it exists.")
 @read_options
 @near_options
-@click.option("--ngram", default=3, show_default=True, help="Words per anchor n-gram inside an alignment.")
-@click.option("--max-df", default=250, show_default=True,
-              help="Shingles in more documents than this are boilerplate: they make no candidate pairs.")
-@click.option("--min-shared", default=2, show_default=True,
-              help="Rare shingles two documents must share to be aligned.")
-@click.option("--min-length", default=70, show_default=True,
-              help="Shortest passage reported, in aligned characters (span x score, shorter side).")
-@click.option("--max-gap", default=12, show_default=True,
-              help="Most words without a shared n-gram inside one passage (edits, OCR noise).")
-@click.option("--min-score", default=0.5, show_default=True, help="Lowest passage score reported (0-1).")
+@passage_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON instead of a summary.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def scan_cmd(inputs: tuple[str, ...], outdir: str, force: bool, as_json: bool, quiet: bool,
@@ -169,14 +216,13 @@ def scan_cmd(inputs: tuple[str, ...], outdir: str, force: bool, as_json: bool, q
 
     Example: twicetold scan examples/news -o results
     """
-    passages = PassageConfig(ngram=options["ngram"], max_df=options["max_df"], min_shared=options["min_shared"],
-                             min_length=options["min_length"], max_gap=options["max_gap"],
-                             min_score=options["min_score"])
-    cfg = _scan_config(options, passages)
+    cfg = _scan_config(options, _passage_config(options))
     check_destination(outdir, force)
     with progress_bar(not quiet and not as_json) as progress:
         result = scan(list(inputs), cfg, progress=progress)
-    write_results(result, outdir, force=force, parameters=cfg.to_dict(), inputs=list(inputs))
+    # Absolute paths, so the report and the web app can re-read the texts from anywhere.
+    absolute = [i if i == "-" else os.path.abspath(i) for i in inputs]
+    write_results(result, outdir, force=force, parameters=cfg.to_dict(), inputs=absolute)
     _print_problems(result)
     if as_json:
         click.echo(json.dumps({"output": outdir, **result.run}, indent=2))
@@ -213,6 +259,298 @@ def dedup_cmd(input: str, output: str, removed_path: str | None, force: bool, as
     elif not quiet:
         click.echo(f"kept {res.kept:,} of {counts['documents']:,} documents; "
                    f"removed {len(res.removed):,} (map: {counts['removed_map']})")
+
+
+OP_STYLE = {"equal": "", "replace": "bold yellow", "delete": "bold red", "insert": "bold green"}
+
+
+@cli.command("explain")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--pair", nargs=2, required=True, metavar="A B", help="The two document ids to explain.")
+@read_options
+@near_options
+@passage_options
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def explain_cmd(inputs: tuple[str, ...], pair: tuple[str, str], as_json: bool, **options: Any) -> None:
+    """Say why two documents were or were not paired: each stage's verdict, the passages with
+    their differences marked, and the filter that dropped any passage.
+
+    Run it with the options of the scan it should explain (the defaults if none).
+
+    Example: twicetold explain examples/news --pair harbor-times/2026-03-04-port-strike
+    meridian-wire/2026-03-04-port-strike
+    """
+    cfg = _scan_config(options, _passage_config(options))
+    e = explain(list(inputs), pair[0], pair[1], cfg)
+    if as_json:
+        click.echo(json.dumps(jsonable(asdict(e) | {"dropped_at": e.dropped_at}), indent=2, ensure_ascii=False))
+        return
+    out = Console(soft_wrap=True)
+    verdict = f"reported as {e.pair.kind}" if e.pair else f"not reported: dropped at {e.dropped_at}"
+    out.print(f"[bold]{escape(e.a)}[/] and [bold]{escape(e.b)}[/]: {verdict}")
+    for v in e.verdicts:
+        mark = "[green]✓[/]" if v.passed else "[red]✗[/]"
+        out.print(f"  {mark} {v.stage:<11} {escape(v.detail)}")
+    if e.pair:
+        for x, diff in zip(e.pair.passages, e.differences, strict=True):
+            out.print(f"\n[bold]passage[/] a[{x.a_start}:{x.a_end}] b[{x.b_start}:{x.b_end}] score {x.score}"
+                      + (" (shared quotation)" if x.quoted else ""))
+            text = Text()
+            for d in diff:
+                if d.op == "equal":
+                    text.append(d.a)
+                else:
+                    if d.a:
+                        text.append(f"[-{d.a}-]", style=OP_STYLE["delete"])
+                    if d.b:
+                        text.append(f"{{+{d.b}+}}", style=OP_STYLE["insert"])
+            out.print(text)
+    for x, why in e.dropped_passages:
+        out.print(f"  dropped a[{x.a_start}:{x.a_end}] b[{x.b_start}:{x.b_end}]: {escape(why)}")
+
+
+# ---------------------------------------------------------------- index and query
+
+
+def _check_matching_options(index_path: str, stored: ScanConfig) -> None:
+    """Refuse matching options typed on the command line that differ from the index's own:
+    an index keeps the configuration it was created with (its postings and sketches depend on it)."""
+    from .errors import ConfigError
+
+    have = {"threshold": stored.near.threshold, "exact_jaccard": stored.near.exact_jaccard,
+            "shingle_size": stored.sketch.shingle_size, "num_perm": stored.sketch.num_perm,
+            **{k: getattr(stored.passages, k) for k in PASSAGE_OPTIONS}}
+    ctx = click.get_current_context()
+    differ = [f"--{name.replace('_', '-')} {value} (the index has {have[name]})"
+              for name, value in ctx.params.items()
+              if name in have and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+              and value != have[name]]
+    if differ:
+        raise ConfigError(f"{index_path} was created with other matching options: {'; '.join(differ)}",
+                          "an index keeps the options it was created with: leave them out, "
+                          "or create a new index under another name")
+
+
+@cli.group("index")
+def index_group() -> None:
+    """Build and look after a persistent index that texts can be queried against.
+
+    An index is one SQLite file holding the documents, their sketches and shingle postings.
+    `index add` creates it or adds a batch; `twicetold query INDEX FILE` then shows where a
+    text was copied from. Several processes can query it while one adds.
+
+    Example: twicetold index add news.twicetold examples/news
+    """
+
+
+@index_group.command("add")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("inputs", nargs=-1, required=True)
+@read_options
+@near_options
+@passage_options
+@click.option("--timeout", default=30.0, show_default=True,
+              help="Seconds to wait while another process writes to the index.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+def index_add_cmd(index_path: str, inputs: tuple[str, ...], timeout: float, as_json: bool, quiet: bool,
+                  **options: Any) -> None:
+    """Add the documents of INPUTS to INDEX as one batch; create INDEX if it does not exist.
+
+    INPUTS are read as `scan` reads them. The batch is one transaction: an add that fails or
+    is interrupted leaves INDEX as it was, and a document id already in INDEX stops it. The
+    matching options (--threshold, --shingle-size, --num-perm, --ngram, --max-df, ...) are
+    stored in INDEX when it is created and used by every later add and query; read options
+    apply to this add only.
+
+    Example: twicetold index add news.twicetold examples/news --date-column published
+    """
+    import os
+
+    from .index import Index
+
+    cfg = _scan_config(options, _passage_config(options))
+    created = not os.path.exists(index_path)
+    try:
+        with Index.open_or_create(index_path, cfg, timeout=timeout) as index:
+            if not created:
+                _check_matching_options(index_path, index.config)
+            with progress_bar(not quiet and not as_json) as progress:
+                result = index.add(list(inputs), cfg.read, progress=progress)
+            total = len(index)
+    except BaseException:
+        if created:  # leave no empty index behind a first add that failed
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(index_path + suffix):
+                    os.unlink(index_path + suffix)
+        raise
+    _print_problems(ScanResult([], [], [], result.problems))
+    summary = {"index": index_path, "created": created, "batch": result.batch, "added": result.added,
+               "documents": total, "input_problems": len(result.problems), "seconds": result.seconds}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    elif not quiet:
+        click.echo(f"added {result.added:,} documents to {index_path} (batch {result.batch}, "
+                   f"{result.seconds:.1f} s); it holds {total:,}")
+
+
+@index_group.command("stats")
+@click.argument("index_path", metavar="INDEX")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def index_stats_cmd(index_path: str, as_json: bool) -> None:
+    """Show what INDEX holds: documents, batches, postings, size on disk and its configuration.
+
+    Example: twicetold index stats news.twicetold --json
+    """
+    from .index import Index
+
+    with Index.open(index_path) as index:
+        stats = index.stats()
+    if as_json:
+        click.echo(json.dumps(stats.to_dict(), indent=2))
+        return
+    table = Table(title=f"twicetold index {escape(index_path)}", show_header=False, box=None)
+    table.add_row("documents", f"{stats.documents:,}")
+    table.add_row("batches", f"{stats.batches:,} (last added {stats.last_added_at or 'never'})")
+    table.add_row("shingle postings", f"{stats.postings:,}")
+    table.add_row("size on disk", f"{stats.size_bytes / 2**20:,.1f} MiB")
+    table.add_row("created", f"{stats.created_at} (schema version {stats.schema_version})")
+    for part in ("sketch", "near", "passages"):
+        table.add_row(part, escape(", ".join(f"{k}={v}" for k, v in stats.config[part].items())))
+    Console().print(table)
+
+
+@index_group.command("remove")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--timeout", default=30.0, show_default=True,
+              help="Seconds to wait while another process writes to the index.")
+@click.option("--json", "as_json", is_flag=True, help="Print the count as JSON.")
+def index_remove_cmd(index_path: str, ids: tuple[str, ...], timeout: float, as_json: bool) -> None:
+    """Remove the documents with these IDS from INDEX, in one transaction.
+
+    An id that INDEX does not hold is an error, and then nothing is removed.
+
+    Example: twicetold index remove news.twicetold harbor-times/0012 valley-post/0040
+    """
+    from .index import Index
+
+    with Index.open(index_path, timeout=timeout) as index:
+        removed = index.remove(ids)
+        total = len(index)
+    if as_json:
+        click.echo(json.dumps({"index": index_path, "removed": removed, "documents": total}, indent=2))
+    else:
+        click.echo(f"removed {removed:,} documents from {index_path}; it holds {total:,}")
+
+
+@cli.command("query")
+@click.argument("index_path", metavar="INDEX")
+@click.argument("file", metavar="FILE|-")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many documents, the best first.")
+@click.option("--id", "query_id", default="query", show_default=True, help="Id the text goes by in the pairs.")
+@click.option("--date", help="Date of the text (ISO 8601): decides which side of each pair is the earlier.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the pairs as JSON, with the fields of the pairs table (see the README).")
+def query_cmd(index_path: str, file: str, limit: int | None, query_id: str, date: str | None,
+              as_json: bool) -> None:
+    """Find the indexed documents that share text with FILE (- for standard input).
+
+    Shows each document with its relation to the text (exact copy, near duplicate, or partial:
+    shares passages), the estimated Jaccard similarity, and every reused passage with its
+    offsets in both texts; best first (exact, near, then by length of reused text). These are
+    the pairs `scan` would report for the text against the indexed documents.
+
+    Example: twicetold query news.twicetold article.txt --limit 5
+    """
+    from dataclasses import asdict
+
+    from .index import Index, read_text
+
+    text = read_text(file)
+    with Index.open(index_path) as index:
+        pairs = index.query(text, id=query_id, date=date, limit=limit)
+    if as_json:
+        click.echo(json.dumps({"index": index_path, "query": {"id": query_id, "length": len(text)},
+                               "pairs": [asdict(p) for p in pairs]}, indent=2, ensure_ascii=False))
+        return
+    if not pairs:
+        click.echo(f"no indexed document shares text with {file}")
+        return
+    for rank, pair in enumerate(pairs, start=1):
+        query_is_a = pair.a == query_id
+        other = pair.b if query_is_a else pair.a
+        click.echo(f"{rank}. {other}: {pair.kind}, jaccard {pair.jaccard:.2f}, {len(pair.passages)} passage(s)")
+        for p in pair.passages:
+            q0, q1, d0, d1 = (p.a_start, p.a_end, p.b_start, p.b_end) if query_is_a else \
+                (p.b_start, p.b_end, p.a_start, p.a_end)
+            snippet = " ".join(text[q0:q1].split())
+            snippet = snippet if len(snippet) <= 100 else snippet[:97] + "..."
+            click.echo(f"   text[{q0}:{q1}] = {other}[{d0}:{d1}], {p.length:,} chars, score {p.score:.2f}")
+            click.echo(f"     {snippet}")
+
+
+@cli.command("report")
+@click.argument("outdir")
+@click.option("-o", "--output", help="HTML file to write [default: OUTDIR/report.html].")
+@click.option("--max-pairs", default=100, show_default=True, type=click.IntRange(min=0),
+              help="Pairs shown side by side, the largest first; keeps a big run's report small enough to open.")
+def report_cmd(outdir: str, output: str | None, max_pairs: int) -> None:
+    """Write a self-contained HTML report of a results folder (one file, nothing fetched).
+
+    Summary figures, cluster size plots, the largest passage clusters with their spread over
+    time and outlets, per-source statistics with a who-reuses-whom matrix, and the largest
+    pairs side by side with the reused passages highlighted and word differences marked.
+    Texts are re-read from the scan's inputs; if those are gone, the passages recorded in
+    OUTDIR are shown instead.
+
+    Example: twicetold report results -o results/report.html
+    """
+    from .report import write_report
+
+    path = write_report(outdir, output, max_pairs=max_pairs)
+    click.echo(f"wrote {path}")
+
+
+@cli.command("serve")
+@click.argument("outdir", required=False)
+@click.option("--index", "index_path", metavar="INDEX",
+              help="Index to look pasted or uploaded texts up in (built by twicetold index add).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default keeps the server local (0.0.0.0 opens it to the network).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--max-upload-mb", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Largest text accepted from the paste-or-upload form and the API, in megabytes.")
+@click.option("--get", "get_path", metavar="PATH",
+              help="Send one GET request for PATH through the app in-process, print the body and exit "
+                   "(status 1 unless the answer is 200); starts no server.")
+def serve_cmd(outdir: str | None, index_path: str | None, host: str, port: int, max_upload_mb: float,
+              get_path: str | None) -> None:
+    """Browse a results folder and look texts up in an index, in a local web application.
+
+    OUTDIR is a folder written by `twicetold scan` (clusters, sources, documents, pairs side by
+    side); --index adds the "where was this copied from?" form. Give either or both. Every page
+    has a JSON twin (add .json to its path) and /openapi.json documents the API.
+
+    Example: twicetold serve results --index news.twicetold
+    """
+    from . import web
+
+    if outdir is None and index_path is None:
+        raise click.UsageError("give a results folder (OUTDIR), an index (--index), or both")
+    app = web.create_app(outdir, index_path, max_upload_bytes=int(max_upload_mb * 1024 * 1024))
+    if get_path is not None:
+        status, _, body = web.get(app, get_path)
+        click.echo(body.decode("utf-8", errors="replace"))
+        if status != 200:
+            raise click.exceptions.Exit(1)
+        return
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach this machine can "
+                  "read the texts and use the server", highlight=False)
+    err.print(f"serving {escape(web.describe(app))} at http://{escape(host)}:{port}/ (Ctrl-C stops)",
+              highlight=False)
+    web.serve(app, host, port)
 
 
 def _run(func: Callable[[], Any]) -> int:

@@ -85,16 +85,26 @@ def sort_key_date(value: str | None) -> str | None:
 
 
 class _Timer:
-    def __init__(self) -> None:
+    """Seconds per stage for run.json; stages without a count of their own show on the
+    progress display as a bar that completes when they end."""
+
+    COUNTED = ("read_and_sketch", "align")  # these report their own progress
+
+    def __init__(self, report: Progress) -> None:
         self.seconds: dict[str, float] = {}
+        self.report = report
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()
+        if name not in self.COUNTED:
+            self.report(name, 0, 1)
         try:
             yield
         finally:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 4)
+            if name not in self.COUNTED:
+                self.report(name, 1, 1)
 
 
 class _Corpus:
@@ -187,7 +197,7 @@ def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | 
     """Run every stage; yield their state while the temporary text store is open."""
     cfg = config or ScanConfig()
     report = progress or (lambda stage, done, total: None)
-    timer = _Timer()
+    timer = _Timer(report)
     problems: list[InputProblem] = []
     started = time.time()
     numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
