@@ -42,58 +42,6 @@ def hash_codepoints(cps):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def tokenize(cps, classes, fold_start, fold_len, fold_data):  # type: ignore[no-untyped-def]
-    """Tokens of a text given as code points: (hashes, starts, ends)."""
-    n = cps.shape[0]
-    limit = classes.shape[0]
-    hashes = np.empty(n, dtype=np.uint64)
-    starts = np.empty(n, dtype=np.int32)
-    ends = np.empty(n, dtype=np.int32)
-    k = 0
-    in_word = False
-    h = FNV_OFFSET
-    for i in range(n):
-        c = cps[i]
-        cls = classes[c] if c < limit else WORD
-        if cls == WORD or (cls == IGNORABLE and in_word):
-            if not in_word:
-                in_word = True
-                h = FNV_OFFSET
-                starts[k] = i
-            if c < limit:
-                s = fold_start[c]
-                for j in range(s, s + fold_len[c]):
-                    h = (h ^ uint64(fold_data[j])) * FNV_PRIME
-            else:
-                h = (h ^ uint64(c)) * FNV_PRIME
-            ends[k] = i + 1
-        elif cls == SINGLE:
-            if in_word:
-                hashes[k] = mix64(h)
-                k += 1
-                in_word = False
-            h = FNV_OFFSET
-            s = fold_start[c]
-            for j in range(s, s + fold_len[c]):
-                h = (h ^ uint64(fold_data[j])) * FNV_PRIME
-            hashes[k] = mix64(h)
-            starts[k] = i
-            ends[k] = i + 1
-            k += 1
-        elif cls == IGNORABLE:
-            if k > 0 and ends[k - 1] == i:
-                ends[k - 1] = i + 1  # a mark after a single-character token belongs to it
-        elif in_word:
-            hashes[k] = mix64(h)
-            k += 1
-            in_word = False
-    if in_word:
-        hashes[k] = mix64(h)
-        k += 1
-    return hashes[:k].copy(), starts[:k].copy(), ends[:k].copy()
-
-
-@njit(cache=True, nogil=True)
 def shingles(tokens, size):  # type: ignore[no-untyped-def]
     """Hashes of the word n-grams (``size`` consecutive tokens), one per start position.
 
@@ -101,23 +49,8 @@ def shingles(tokens, size):  # type: ignore[no-untyped-def]
     by one mix per shingle. A text shorter than ``size`` tokens (but not empty) gives one
     shingle of all its tokens, so short documents can still match each other.
     """
-    n = tokens.shape[0]
-    if n == 0:
-        return np.empty(0, dtype=np.uint64)
-    w = min(size, n)
-    m = n - w + 1
-    top = uint64(1)  # SHINGLE_MULT ** (w - 1), to take the oldest token out of the window
-    for _ in range(w - 1):
-        top *= SHINGLE_MULT
-    out = np.empty(m, dtype=np.uint64)
-    h = uint64(0)
-    for j in range(w):
-        h = h * SHINGLE_MULT + tokens[j]
-    out[0] = mix64(h ^ uint64(w))
-    for i in range(1, m):
-        h = (h - tokens[i - 1] * top) * SHINGLE_MULT + tokens[i + w - 1]
-        out[i] = mix64(h ^ uint64(w))
-    return out
+    out = np.empty(max(tokens.shape[0], 1), dtype=np.uint64)
+    return out[: _shingles_into(tokens, tokens.shape[0], size, out)].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -129,39 +62,9 @@ def oph_sketch(shingle_hashes, num_perm, seed):  # type: ignore[no-untyped-def]
     chosen by a seeded probe sequence, so two documents' empty bins borrow alike and the
     share of equal bins stays an unbiased Jaccard estimate.
     """
-    sig = np.full(num_perm, EMPTY_BIN, dtype=np.uint32)
-    if shingle_hashes.shape[0] == 0:
-        return sig
-    shift = uint64(64 - int(np.log2(num_perm)))
-    s = mix64(uint64(seed) * SHINGLE_MULT)
-    for x in shingle_hashes:
-        h = mix64(x ^ s)
-        b = h >> shift
-        v = np.uint32(h & uint64(0xFFFFFFFF))
-        if v < sig[b]:
-            sig[b] = v
-    filled = sig != EMPTY_BIN
-    out = sig.copy()
-    for b in range(num_perm):
-        if not filled[b]:
-            attempt = uint64(0)
-            while True:
-                probe = mix64(s ^ (uint64(b) * SHINGLE_MULT + attempt)) % uint64(num_perm)
-                if filled[probe]:
-                    out[b] = sig[probe]
-                    break
-                attempt += uint64(1)
-    return out
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def oph_sketch_batch(all_shingles, offsets, num_perm, seed):  # type: ignore[no-untyped-def]
-    """Sketches of many documents whose shingles are concatenated (``offsets`` has n+1 entries)."""
-    n = offsets.shape[0] - 1
-    out = np.empty((n, num_perm), dtype=np.uint32)
-    for d in prange(n):
-        out[d] = oph_sketch(all_shingles[offsets[d] : offsets[d + 1]], num_perm, seed)
-    return out
+    sig = np.empty(num_perm, dtype=np.uint32)
+    _oph_into(shingle_hashes, num_perm, seed, sig)
+    return sig
 
 
 @njit(cache=True, nogil=True)
@@ -559,31 +462,40 @@ def _next_codepoint(data, i, end):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def token_hashes_utf8(data, start, end, classes, fold_start, fold_len, fold_data, out):  # type: ignore[no-untyped-def]
-    """Token hashes of UTF-8 bytes ``data[start:end]`` written to ``out``; returns the count.
+def tokens_utf8(data, start, end, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
+                hashes, starts, ends, spans):
+    """Tokens of the UTF-8 bytes ``data[start:end]``: each token's folded hash goes to
+    ``hashes`` and, when ``spans``, its ``[start, end)`` in code points (Python string
+    indices) to ``starts``/``ends``. Returns the count. Allocates nothing: this is the loop
+    every byte of a corpus goes through.
 
-    The same tokens and hashes as ``tokenize`` (tested), decoding as it goes and allocating
-    nothing: this is the loop every byte of a corpus goes through.
+    A token is a run of word code points (``WORD``, and ``IGNORABLE`` marks inside a word);
+    a ``SINGLE`` code point (scripts without spaces) is a token by itself and a mark right
+    after it belongs to it; anything else separates tokens.
     """
     limit = classes.shape[0]
     k = 0
     in_word = False
     h = FNV_OFFSET
+    pos = -1  # code point index of the current character
     i = start
     while i < end:
         b = data[i]
+        pos += 1
         if b < 0x80:
             # ASCII (most of a news corpus): one class lookup; letters fold to lower case.
             i += 1
-            cls = classes[b]
-            if cls == WORD:
+            if classes[b] == WORD:
                 if not in_word:
                     in_word = True
                     h = FNV_OFFSET
-                f = uint64(b + 32) if 0x41 <= b <= 0x5A else uint64(b)
-                h = (h ^ f) * FNV_PRIME
+                    if spans:
+                        starts[k] = pos
+                h = (h ^ (uint64(b + 32) if 0x41 <= b <= 0x5A else uint64(b))) * FNV_PRIME
+                if spans:
+                    ends[k] = pos + 1
             elif in_word:
-                out[k] = mix64(h)
+                hashes[k] = mix64(h)
                 k += 1
                 in_word = False
             continue
@@ -593,36 +505,57 @@ def token_hashes_utf8(data, start, end, classes, fold_start, fold_len, fold_data
             if not in_word:
                 in_word = True
                 h = FNV_OFFSET
+                if spans:
+                    starts[k] = pos
             if c < limit:
                 f = fold_start[c]
                 for j in range(f, f + fold_len[c]):
                     h = (h ^ uint64(fold_data[j])) * FNV_PRIME
             else:
                 h = (h ^ uint64(c)) * FNV_PRIME
+            if spans:
+                ends[k] = pos + 1
         elif cls == SINGLE:
             if in_word:
-                out[k] = mix64(h)
+                hashes[k] = mix64(h)
                 k += 1
                 in_word = False
             h = FNV_OFFSET
             f = fold_start[c]
             for j in range(f, f + fold_len[c]):
                 h = (h ^ uint64(fold_data[j])) * FNV_PRIME
-            out[k] = mix64(h)
+            hashes[k] = mix64(h)
+            if spans:
+                starts[k] = pos
+                ends[k] = pos + 1
             k += 1
-        elif in_word and cls != IGNORABLE:
-            out[k] = mix64(h)
+        elif cls == IGNORABLE:
+            if spans and k > 0 and ends[k - 1] == pos:
+                ends[k - 1] = pos + 1  # a mark after a single-character token belongs to it
+        elif in_word:
+            hashes[k] = mix64(h)
             k += 1
             in_word = False
     if in_word:
-        out[k] = mix64(h)
+        hashes[k] = mix64(h)
         k += 1
     return k
 
 
 @njit(cache=True, nogil=True)
+def tokenize(data, classes, fold_start, fold_len, fold_data):  # type: ignore[no-untyped-def]
+    """Tokens of a text given as UTF-8 bytes: (hashes, starts, ends), offsets in code points."""
+    n = data.shape[0]
+    hashes = np.empty(n + 1, dtype=np.uint64)
+    starts = np.empty(n + 1, dtype=np.int32)
+    ends = np.empty(n + 1, dtype=np.int32)
+    k = tokens_utf8(data, 0, n, classes, fold_start, fold_len, fold_data, hashes, starts, ends, True)
+    return hashes[:k].copy(), starts[:k].copy(), ends[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def _shingles_into(tokens, n, size, out):  # type: ignore[no-untyped-def]
-    """``shingles(tokens[:n], size)`` written into ``out``; returns the count."""
+    """The shingles of ``tokens[:n]`` (see ``shingles``) written into ``out``; returns the count."""
     if n == 0:
         return 0
     w = min(size, n)
@@ -641,7 +574,7 @@ def _shingles_into(tokens, n, size, out):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def _oph_into(shingle_hashes, num_perm, seed, sig):  # type: ignore[no-untyped-def]
-    """``oph_sketch`` written into the row ``sig`` (no allocation; tested against it)."""
+    """The sketch of ``oph_sketch`` written into the row ``sig`` (no allocation)."""
     sig[:] = EMPTY_BIN
     if shingle_hashes.shape[0] == 0:
         return
@@ -698,9 +631,10 @@ def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # 
         for d in range(lo, hi):
             longest = max(longest, offsets[d + 1] - offsets[d] + 1)
         tokens = np.empty(longest, dtype=np.uint64)
+        no_spans = np.empty(0, dtype=np.int32)
         for d in range(lo, hi):
-            k = token_hashes_utf8(data, offsets[d], offsets[d + 1], classes, fold_start, fold_len, fold_data,
-                                  tokens)
+            k = tokens_utf8(data, offsets[d], offsets[d + 1], classes, fold_start, fold_len, fold_data,
+                            tokens, no_spans, no_spans, False)
             n_tokens[d] = k
             content[d, 0] = sequence_hash(tokens[:k], 1)
             content[d, 1] = sequence_hash(tokens[:k], 2)

@@ -179,7 +179,8 @@ def code_points(text: str) -> npt.NDArray[np.uint32]:
 def tokenize(text: str) -> Tokens:
     """Split ``text`` into normalized word tokens with their offsets in ``text``."""
     t = tables()
-    h, s, e = _kernels.tokenize(code_points(text), t.classes, t.fold_start, t.fold_len, t.fold_data)
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    h, s, e = _kernels.tokenize(data, t.classes, t.fold_start, t.fold_len, t.fold_data)
     return Tokens(h, s, e)
 
 

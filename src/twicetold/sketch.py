@@ -79,15 +79,3 @@ def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig) -> F
         data, offsets, t.classes, t.fold_start, t.fold_len, t.fold_data,
         config.shingle_size, config.num_perm, config.seed)
     return Features(n_tokens, content, sigs, flat, shingle_offsets)
-
-
-def signatures(shingle_sets: list[npt.NDArray[np.uint64]], config: SketchConfig) -> npt.NDArray[np.uint32]:
-    """MinHash signatures, one row per document (a row of ``0xFFFFFFFF`` for a document
-    without words)."""
-    if not shingle_sets:
-        return np.empty((0, config.num_perm), dtype=np.uint32)
-    lengths = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
-    offsets = np.zeros(len(shingle_sets) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    flat = np.concatenate(shingle_sets) if offsets[-1] else np.empty(0, dtype=np.uint64)
-    return _kernels.oph_sketch_batch(flat, offsets, config.num_perm, config.seed)
