@@ -612,34 +612,32 @@ def _batched(docs: Iterator[Document], size: int) -> Iterator[DocumentBatch]:
         yield DocumentBatch.of(batch)
 
 
-def _fast_jsonl_block(file: str, block: list[tuple[int, bytes]], config: ReadConfig) -> DocumentBatch | None:
-    """A block of clean UTF-8 JSON Lines parsed by Arrow in one call, or ``None`` when anything
-    in it needs the per-line reader's care (bad JSON, missing or empty ids or texts, long
-    texts, odd dates, values Arrow would reinterpret); the caller then reads it line by line,
-    so both paths give the same documents and problems."""
+def _fast_jsonl_block(file: str, block: bytes, first_line: int, n_lines: int,
+                      config: ReadConfig) -> DocumentBatch | None:
+    """A block of JSON Lines parsed by Arrow in one call, or ``None`` when anything in it needs
+    the per-line reader's care (invalid UTF-8 or JSON, blank lines, missing or empty ids or
+    texts, long texts, odd dates, values Arrow would reinterpret); the caller then reads it
+    line by line, so both paths give the same documents and problems."""
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
     string_fields = [config.id_column, config.text_column, config.date_column, config.source_column]
     schema = pa.schema([(name, pa.string()) for name in dict.fromkeys(string_fields)])
     try:
-        table = pj.read_json(io.BytesIO(b"".join(raw for _, raw in block)),
-                             parse_options=pj.ParseOptions(explicit_schema=schema,
-                                                           unexpected_field_behavior="infer"))
+        table = pj.read_json(io.BytesIO(block), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="infer"))
+        table.validate(full=True)  # the JSON reader does not check UTF-8 (a cp1252 line)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    if table.num_rows != len(block):
+    if table.num_rows != n_lines:
+        return None  # blank lines: the per-line reader numbers lines as they are
+    text = table.column(config.text_column).combine_chunks()
+    if text.null_count or pc.max(pc.utf8_length(text)).as_py() > config.max_chars:
         return None
-    text = table.column(config.text_column)
-    if text.null_count:
+    # Empty or whitespace-only texts get a problem each from the per-line reader.
+    if pc.any(pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))).as_py():
         return None
-    lengths = pc.utf8_length(text)
-    if pc.max(lengths).as_py() > config.max_chars:
-        return None
-    if pc.any(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)).as_py():
-        return None
-    id_col = table.column(config.id_column)
-    ids = id_col.to_pylist()
+    ids = table.column(config.id_column).to_pylist()
     if any(i is None or not i.strip() for i in ids):
         return None
     dates = table.column(config.date_column).to_pylist()
@@ -653,47 +651,60 @@ def _fast_jsonl_block(file: str, block: list[tuple[int, bytes]], config: ReadCon
         return None
     sources = [s or None for s in table.column(config.source_column).to_pylist()]
     n = table.num_rows
-    return DocumentBatch(ids, text.combine_chunks().cast(pa.large_string()), sources,
-                         [d or None for d in dates], ["utf-8"] * n, [[] for _ in range(n)],
-                         [f"{file}:{number}" for number, _ in block], meta_table=meta)
+    return DocumentBatch(ids, text.cast(pa.large_string()), sources, [d or None for d in dates], ["utf-8"] * n,
+                         [[] for _ in range(n)], [f"{file}:{first_line + k}" for k in range(n)], meta_table=meta)
+
+
+JSONL_BLOCK_BYTES = 8 << 20
 
 
 def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
                    size: int) -> Iterator[DocumentBatch]:
-    """JSON Lines in batches: clean blocks through Arrow, the rest line by line."""
+    """JSON Lines in batches: blocks of whole lines go to Arrow as raw bytes; a block Arrow
+    cannot take as it is goes through the per-line reader."""
     file, disk = _resolve(path)
     try:
         with _open_binary(disk, _input_compression(disk)) as fh:
-            _, lines = _lines(fh)
-            fallback_seen = False
-            block: list[tuple[int, bytes, str, str, str | None]] = []
-
-            def flush() -> Iterator[DocumentBatch]:
-                nonlocal fallback_seen
-                clean = all(enc == "utf-8" and warn is None and raw.strip() for _, raw, _, enc, warn in block)
-                fast = _fast_jsonl_block(file, [(n, raw) for n, raw, *_ in block], config) if clean else None
-                if fast is not None:
-                    yield fast
-                    return
-                docs = []
-                for number, raw, text, encoding, warning in block:
-                    doc = _jsonl_line(file, number, raw, text, encoding, warning, config, problems,
-                                      not fallback_seen)
-                    fallback_seen = fallback_seen or warning is not None
-                    if doc is not None:
-                        docs.append(doc)
-                if docs:
-                    yield DocumentBatch.of(docs)
-
-            for number, (raw, text, encoding, warning) in enumerate(lines, 1):
-                block.append((number, raw, text, encoding, warning))
-                if len(block) >= size:
-                    yield from flush()
-                    block = []
-            if block:
-                yield from flush()
+            head = fh.peek(4)[:4]  # type: ignore[attr-defined]
+            if any(head.startswith(bom) for bom, _ in _BOMS):  # UTF-16/32: decoded as one stream
+                yield from _batched((d for d, _ in _jsonl_records(file, fh, config, problems) if d), size)
+                return
+            if head.startswith(b"\xef\xbb\xbf"):
+                fh.read(3)
+            fallback_seen = [False]
+            first_line, carry = 1, b""
+            while True:
+                chunk = fh.read(JSONL_BLOCK_BYTES)
+                data = carry + chunk
+                cut = data.rfind(b"\n") + 1 if chunk else len(data)
+                if chunk and cut == 0:
+                    carry = data  # one line longer than a block: read on
+                    continue
+                block, carry = data[:cut], data[cut:]
+                if block:
+                    n_lines = block.count(b"\n") + (not block.endswith(b"\n"))
+                    fast = _fast_jsonl_block(file, block, first_line, n_lines, config)
+                    if fast is not None:
+                        yield fast
+                    else:
+                        yield from _batched(_jsonl_slow_block(file, block, first_line, config, problems,
+                                                              fallback_seen), size)
+                    first_line += n_lines
+                if not chunk:
+                    break
     except (OSError, EOFError, zstandard.ZstdError) as exc:
         raise InputError(f"{file} cannot be read: {exc}", "check that the file is complete and not corrupt") from exc
+
+
+def _jsonl_slow_block(file: str, block: bytes, first_line: int, config: ReadConfig, problems: list[InputProblem],
+                      fallback_seen: list[bool]) -> Iterator[Document]:
+    """The documents of a block of lines, read one line at a time with every check."""
+    _, lines = _lines(io.BufferedReader(io.BytesIO(block)))
+    for number, (raw, text, encoding, warning) in enumerate(lines, first_line):
+        doc = _jsonl_line(file, number, raw, text, encoding, warning, config, problems, not fallback_seen[0])
+        fallback_seen[0] = fallback_seen[0] or warning is not None
+        if doc is not None:
+            yield doc
 
 
 def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, problems: list[InputProblem],
