@@ -31,7 +31,7 @@ def shingles_ref(tokens: list[int], size: int) -> list[int]:
         h = 0
         for t in tokens[i : i + w]:
             h = (h * 0x9E3779B97F4A7C15 + t) & M64
-        out.append(mix_ref(h ^ w))
+        out.append(h ^ w)
     return out
 
 

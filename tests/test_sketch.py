@@ -35,3 +35,10 @@ def test_empty_batch_and_empty_documents() -> None:
     f = featurize(["", "   ", "words here"], SketchConfig())
     assert f.n_tokens.tolist() == [0, 0, 2]
     assert len(f.shingle_set(0)) == 0 and len(f.shingle_set(2)) == 1
+
+
+def test_sketches_without_keeping_shingles_are_the_same() -> None:
+    kept = featurize(TEXTS, SketchConfig())
+    lean = featurize(TEXTS, SketchConfig(), keep_shingles=False)
+    assert np.array_equal(kept.signatures, lean.signatures) and np.array_equal(kept.content, lean.content)
+    assert len(lean.shingles) == 0

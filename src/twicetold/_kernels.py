@@ -45,9 +45,9 @@ def hash_codepoints(cps):  # type: ignore[no-untyped-def]
 def shingles(tokens, size):  # type: ignore[no-untyped-def]
     """Hashes of the word n-grams (``size`` consecutive tokens), one per start position.
 
-    A polynomial rolling hash over the token hashes (one multiply-add per token), finished
-    by one mix per shingle. A text shorter than ``size`` tokens (but not empty) gives one
-    shingle of all its tokens, so short documents can still match each other.
+    A polynomial rolling hash over the token hashes (one multiply-add per token). A text
+    shorter than ``size`` tokens (but not empty) gives one shingle of all its tokens, so short
+    documents can still match each other.
     """
     out = np.empty(max(tokens.shape[0], 1), dtype=np.uint64)
     return out[: _shingles_into(tokens, tokens.shape[0], size, out)].copy()
@@ -437,11 +437,16 @@ def chain_segments(ia, ib, label, n_chains, n, min_run_gap):  # type: ignore[no-
 
 @njit(cache=True, nogil=True)
 def sequence_hash(hashes, seed):  # type: ignore[no-untyped-def]
-    """Order-sensitive 64-bit hash of a token sequence (two seeds give a 128-bit content hash)."""
-    h = mix64(uint64(seed) * SHINGLE_MULT + uint64(hashes.shape[0]))
+    """Order-sensitive 64-bit hash of a token sequence (two seeds give a 128-bit content hash).
+
+    A polynomial over the (already mixed) token hashes with a multiplier per seed, mixed once
+    at the end: one multiply-add per token instead of a mix.
+    """
+    mult = (SHINGLE_MULT + uint64(2 * seed)) | uint64(1)
+    h = mix64(uint64(seed))
     for x in hashes:
-        h = mix64(h * SHINGLE_MULT + x)
-    return h
+        h = h * mult + x
+    return mix64(h ^ uint64(hashes.shape[0]))
 
 
 @njit(cache=True, nogil=True)
@@ -565,10 +570,11 @@ def _shingles_into(tokens, n, size, out):  # type: ignore[no-untyped-def]
     h = uint64(0)
     for j in range(w):
         h = h * SHINGLE_MULT + tokens[j]
-    out[0] = mix64(h ^ uint64(w))
+    # No mix per shingle: token hashes are mixed already, and the sketch mixes each shingle.
+    out[0] = h ^ uint64(w)
     for i in range(1, n - w + 1):
         h = (h - tokens[i - 1] * top) * SHINGLE_MULT + tokens[i + w - 1]
-        out[i] = mix64(h ^ uint64(w))
+        out[i] = h ^ uint64(w)
     return n - w + 1
 
 
@@ -603,27 +609,28 @@ def _oph_into(shingle_hashes, num_perm, seed, sig):  # type: ignore[no-untyped-d
 
 @njit(cache=True, nogil=True, parallel=True)
 def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
-                    shingle_size, num_perm, seed):
+                    shingle_size, num_perm, seed, keep_shingles):
     """Everything a batch of documents needs before pairing, in one parallel pass.
 
     ``data``/``offsets``: the documents' UTF-8 bytes back to back (an Arrow string column's
     buffers). Returns per document: token count, 128-bit content hash (two uint64), MinHash
-    signature, and its shingles (in text order, repeats included), concatenated with offsets.
-    Work is split into one chunk of documents per thread, each with its own scratch space,
-    so the loop allocates nothing per document.
+    signature, and (when ``keep_shingles``) its shingles in text order, repeats included,
+    concatenated with their offsets. Work is split into chunks of documents, each thread
+    writing its chunk's shingles one after another, so nothing is allocated per document.
     """
     n = offsets.shape[0] - 1
     n_tokens = np.zeros(n, dtype=np.int64)
     content = np.empty((n, 2), dtype=np.uint64)
     sigs = np.empty((n, num_perm), dtype=np.uint32)
     n_shingles = np.zeros(n, dtype=np.int64)
-    # A document has no more tokens (so shingles) than code points, hence than bytes, + 1.
-    base = np.empty(n + 1, dtype=np.int64)
-    base[0] = 0
+    chunks = max(min(n, 64), 1)
+    # A token takes at least two bytes with its separator, so a document of b bytes has at
+    # most (b + 1) // 2 + 1 shingles: the bound of its room in the chunk's buffer.
+    bound = np.zeros(n + 1, dtype=np.int64)
     for d in range(n):
-        base[d + 1] = base[d] + (offsets[d + 1] - offsets[d]) + 1
-    buf = np.empty(base[n], dtype=np.uint64)
-    chunks = min(n, 64)
+        bound[d + 1] = bound[d] + (offsets[d + 1] - offsets[d] + 1) // 2 + 1
+    buf = np.empty(bound[n] if keep_shingles else 0, dtype=np.uint64)
+    chunk_fill = np.zeros(chunks, dtype=np.int64)
     for c in prange(chunks):
         lo = n * c // chunks
         hi = n * (c + 1) // chunks
@@ -631,7 +638,9 @@ def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # 
         for d in range(lo, hi):
             longest = max(longest, offsets[d + 1] - offsets[d] + 1)
         tokens = np.empty(longest, dtype=np.uint64)
+        scratch = np.empty(0 if keep_shingles else longest, dtype=np.uint64)
         no_spans = np.empty(0, dtype=np.int32)
+        pos = bound[lo]
         for d in range(lo, hi):
             k = tokens_utf8(data, offsets[d], offsets[d + 1], classes, fold_start, fold_len, fold_data,
                             tokens, no_spans, no_spans, False)
@@ -640,13 +649,19 @@ def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # 
             content[d, 1] = sequence_hash(tokens[:k], 2)
             # Repeated shingles change neither the sketch (a minimum) nor the postings
             # (deduplicated after the global sort), so no per-document sort is needed.
-            m = _shingles_into(tokens, k, shingle_size, buf[base[d] : base[d + 1]])
-            n_shingles[d] = m
-            _oph_into(buf[base[d] : base[d] + m], num_perm, seed, sigs[d])
+            room = buf[pos:] if keep_shingles else scratch
+            m = _shingles_into(tokens, k, shingle_size, room)
+            _oph_into(room[:m], num_perm, seed, sigs[d])
+            if keep_shingles:
+                n_shingles[d] = m
+                pos += m
+        chunk_fill[c] = pos - bound[lo]
     shingle_offsets = np.zeros(n + 1, dtype=np.int64)
     for d in range(n):
         shingle_offsets[d + 1] = shingle_offsets[d] + n_shingles[d]
     flat = np.empty(shingle_offsets[n], dtype=np.uint64)
-    for d in prange(n):
-        flat[shingle_offsets[d] : shingle_offsets[d + 1]] = buf[base[d] : base[d] + n_shingles[d]]
+    for c in prange(chunks):
+        lo = n * c // chunks
+        start = shingle_offsets[lo]
+        flat[start : start + chunk_fill[c]] = buf[bound[lo] : bound[lo] + chunk_fill[c]]
     return n_tokens, content, sigs, flat, shingle_offsets

@@ -28,37 +28,39 @@ class Components:
 
     def groups(self) -> list[npt.NDArray[np.int64]]:
         """Members of each component of two or more documents, in input order."""
-        order = np.argsort(self.label, kind="stable")
-        labels = self.label[order]
-        cuts = np.flatnonzero(np.diff(labels)) + 1
-        return [g for g in np.split(order, cuts) if len(g) > 1]
+        labels, counts = np.unique(self.label, return_counts=True)
+        members = np.flatnonzero(np.isin(self.label, labels[counts > 1]))  # input order
+        order = members[np.argsort(self.label[members], kind="stable")]
+        cuts = np.flatnonzero(np.diff(self.label[order])) + 1
+        return np.split(order, cuts) if len(order) else []
 
 
-def rank_for_keep(rule: KeepRule, dates: Sequence[str | None], lengths: Sequence[int]) -> list[tuple]:
-    """A sort key per document: the canonical member of a cluster has the smallest key.
-
-    ``earliest``: the earliest date, documents without one last, then input order;
+def keep_order(rule: KeepRule, dates: Sequence[str | None], lengths: Sequence[int]) -> npt.NDArray[np.int64]:
+    """Each document's rank under a keep rule: the canonical member of a cluster has the
+    lowest. ``earliest``: the earliest date, documents without one last, then input order;
     ``longest``: the longest text, then input order; ``first``: input order.
     """
-    if rule == "earliest":
-        return [(d is None, d or "", i) for i, d in enumerate(dates)]
+    n = len(lengths)
+    if rule == "first":
+        return np.arange(n, dtype=np.int64)
     if rule == "longest":
-        return [(-n, i) for i, n in enumerate(lengths)]
-    return [(i,) for i in range(len(lengths))]
+        order = np.lexsort((np.arange(n), -np.asarray(lengths, dtype=np.int64)))
+    else:
+        order = np.array(sorted(range(n), key=lambda i: (dates[i] is None, dates[i] or "", i)), dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    return rank
 
 
-def components(n: int, edges: npt.NDArray[np.int64], rank: Sequence[tuple]) -> Components:
-    """Connected components of ``n`` documents joined by ``edges``, and their canonical members."""
+def components(n: int, edges: npt.NDArray[np.int64], rank: npt.NDArray[np.int64]) -> Components:
+    """Connected components of ``n`` documents joined by ``edges``, and their canonical members
+    (the lowest ``rank`` of each component)."""
     label = _kernels.connected_components(n, edges.reshape(-1, 2).astype(np.int64))
-    canonical = np.arange(n, dtype=np.int64)
-    best: dict[int, int] = {}
-    for i in np.flatnonzero(label != np.arange(n)).tolist() + np.unique(label).tolist():
-        root = int(label[i])
-        if root not in best or rank[i] < rank[best[root]]:
-            best[root] = i
-    for i in range(n):
-        canonical[i] = best.get(int(label[i]), i)
-    return Components(label, canonical)
+    order = np.lexsort((rank, label))  # by component, then by rank
+    first = np.concatenate([[True], np.diff(label[order]) != 0]) if n else np.empty(0, dtype=bool)
+    canonical_of = np.empty(n, dtype=np.int64)
+    canonical_of[label[order[first]]] = order[first]
+    return Components(label, canonical_of[label])
 
 
 # ---------------------------------------------------------------- passages across the corpus

@@ -11,6 +11,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -25,7 +26,7 @@ import pyarrow.compute as pc
 from . import _kernels, readers
 from .align import AlignedText, align
 from .candidates import Candidates, shared_shingle_pairs
-from .cluster import Components, CorpusInfo, PassageReport, components, passage_clusters, rank_for_keep
+from .cluster import Components, CorpusInfo, PassageReport, components, keep_order, passage_clusters
 from .config import PassageConfig, ScanConfig, SketchConfig
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
@@ -109,7 +110,12 @@ class _Timer:
 
 class _Corpus:
     """Per-document state the stages share, kept compact: texts go to the store, and
-    features are computed a batch at a time by one parallel kernel."""
+    features are computed a batch at a time by one parallel kernel.
+
+    The kernel runs in a background thread (it releases the GIL) while the next batch is
+    read; one batch at a time, so at most two batches are in memory and the parallel
+    kernels are never entered from two threads at once.
+    """
 
     def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool) -> None:
         self.store = store
@@ -118,8 +124,13 @@ class _Corpus:
         self.records: list[DocumentRecord] = []
         self.order_dates: list[str | None] = []
         self._parts: list[Features] = []
+        self._pending: Future[Features] | None = None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-sketch")
 
     def add(self, batch: readers.DocumentBatch) -> None:
+        self._collect()
+        # dedup needs only the sketches (~0.5 KB per document), not the shingles
+        self._pending = self._worker.submit(featurize, batch.texts, self.sketch, keep_shingles=self.keep_shingles)
         if self.keep_shingles:  # texts are re-read only to align passages
             self.store.add_utf8(batch.texts)
         lengths = pc.utf8_length(batch.texts).to_pylist()
@@ -127,12 +138,15 @@ class _Corpus:
             self.records.append(DocumentRecord(batch.ids[i], batch.sources[i], batch.dates[i], lengths[i],
                                                batch.encodings[i], batch.warnings[i], meta, batch.origins[i]))
         self.order_dates.extend(sort_key_date(d) for d in batch.dates)
-        features = featurize(batch.texts, self.sketch)
-        if not self.keep_shingles:  # dedup needs only the sketches: ~0.5 KB per document
-            features = replace(features, shingles=features.shingles[:0], offsets=np.zeros_like(features.offsets))
-        self._parts.append(features)
+
+    def _collect(self) -> None:
+        if self._pending is not None:
+            self._parts.append(self._pending.result())
+            self._pending = None
 
     def features(self) -> Features:
+        self._collect()
+        self._worker.shutdown()
         features = Features.concat(self._parts, self.sketch.num_perm)
         self._parts = [features]
         return features
@@ -215,7 +229,7 @@ def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | 
             exact = _exact_edges(features.content, usable)
             near = near_duplicates(features.signatures, cfg.near, usable)
         with timer.stage("clusters"):
-            rank = rank_for_keep(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
+            rank = keep_order(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
             comps = components(n, np.concatenate([exact, near.pairs]), rank)
             clusters = _clusters(comps, corpus, features)
         with timer.stage("candidates"):

@@ -38,7 +38,8 @@ class Features:
     """What the pairing stages need of a batch of documents, row ``i`` per document ``i``.
 
     ``content``: 128-bit content hashes (two uint64 per row); ``signatures``: MinHash rows;
-    document ``i``'s distinct shingles, sorted, are ``shingles[offsets[i]:offsets[i + 1]]``.
+    document ``i``'s shingles, in text order with repeats, are ``shingles[offsets[i]:offsets[i + 1]]``
+    (empty when only sketches were kept, as for dedup).
     """
 
     n_tokens: npt.NDArray[np.int64]
@@ -63,7 +64,8 @@ class Features:
         return self.shingles[self.offsets[i] : self.offsets[i + 1]]
 
 
-def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig) -> Features:
+def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig, *,
+              keep_shingles: bool = True) -> Features:
     """Tokens, content hashes, shingles and signatures of many texts in one parallel pass.
 
     >>> f = featurize(["The same words.", "the SAME words", "Other words here."], SketchConfig())
@@ -77,5 +79,5 @@ def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig) -> F
     t = tables()
     n_tokens, content, sigs, flat, shingle_offsets = _kernels.featurize_batch(
         data, offsets, t.classes, t.fold_start, t.fold_len, t.fold_data,
-        config.shingle_size, config.num_perm, config.seed)
+        config.shingle_size, config.num_perm, config.seed, keep_shingles)
     return Features(n_tokens, content, sigs, flat, shingle_offsets)
