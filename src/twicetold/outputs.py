@@ -13,10 +13,10 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -99,10 +99,16 @@ def atomic_path(path: str | os.PathLike[str], force: bool, is_dir: bool) -> Iter
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    """One JSON object per line, UTF-8 (orjson: JSON types natively, anything else via jsonable)."""
+    option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+    with open(path, "wb") as f:
         for row in rows:
-            f.write(json.dumps(jsonable(row), ensure_ascii=False))
-            f.write("\n")
+            f.write(orjson.dumps(row, default=jsonable, option=option))
+
+
+def fields(obj: Any) -> dict[str, Any]:
+    """A flat dataclass as a dict (``dataclasses.asdict`` deep-copies, which is slow)."""
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
 
 
 def _table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
@@ -158,17 +164,17 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
         write_table(tmp, "pairs", [
             {"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
              "direction": p.direction, "same_source": p.same_source,
-             "passages": [asdict(x) for x in p.passages]} for p in result.pairs
+             "passages": [fields(x) for x in p.passages]} for p in result.pairs
         ], PAIRS_SCHEMA)
-        write_table(tmp, "passages", [asdict(o) for o in result.occurrences], PASSAGES_SCHEMA)
-        write_table(tmp, "passage_clusters", [asdict(c) for c in result.passage_clusters],
+        write_table(tmp, "passages", [fields(o) for o in result.occurrences], PASSAGES_SCHEMA)
+        write_table(tmp, "passage_clusters", [fields(c) for c in result.passage_clusters],
                     PASSAGE_CLUSTERS_SCHEMA)
         write_table(tmp, "clusters", [
             {"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
              "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters
         ], CLUSTERS_SCHEMA)
         write_table(tmp, "documents", document_rows(result.documents))
-        problems = [asdict(p) for p in result.problems]
+        problems = [fields(p) for p in result.problems]
         run = {
             "schema_version": SCHEMA_VERSION,
             "versions": versions(),
