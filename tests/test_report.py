@@ -31,6 +31,8 @@ from twicetold.report import (
     write_report,
 )
 
+from .conftest import scan_to
+
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "seeds"
 NEWS = REPO / "examples" / "news.jsonl"
@@ -40,13 +42,6 @@ VOID = {"br", "img", "input", "meta", "link", "hr", "col", "source", "wbr"}
 
 
 # ---------------------------------------------------------------- helpers shared with test_web
-
-
-def scan_to(inputs: list[Path], out: Path, *extra: str) -> Path:
-    """Run ``twicetold scan`` as a user would and return the results folder."""
-    result = CliRunner().invoke(cli, ["scan", *map(str, inputs), "-o", str(out), "-q", *extra])
-    assert result.exit_code == 0, result.output
-    return out
 
 
 class SideMarks(HTMLParser):
@@ -118,16 +113,6 @@ def evil_corpus(folder: Path) -> Path:
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def seed_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (SEEDS / f"{SEED_A}.txt").is_file():
-        pytest.skip("shared seeds not present")
-    return scan_to([SEEDS], tmp_path_factory.mktemp("seeds") / "results")
-
-
-@pytest.fixture(scope="module")
-def news_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return scan_to([NEWS], tmp_path_factory.mktemp("news") / "results")
 
 
 def seed_pair(results: Path) -> dict[str, Any]:

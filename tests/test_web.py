@@ -24,7 +24,7 @@ from twicetold.errors import TwicetoldError
 from twicetold.index import Index
 from twicetold.web import DEFAULT_HOST, QUERY_ID, create_app, openapi
 
-from .test_report import NEWS, SEED_A, SEED_B, SEEDS, evil_corpus, scan_to, side_marks
+from .test_report import SEED_A, SEED_B, SEEDS, evil_corpus, scan_to, side_marks
 
 needs_seeds = pytest.mark.skipif(not (SEEDS / f"{SEED_A}.txt").is_file(), reason="shared seeds not present")
 
@@ -32,16 +32,6 @@ needs_seeds = pytest.mark.skipif(not (SEEDS / f"{SEED_A}.txt").is_file(), reason
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def seed_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (SEEDS / f"{SEED_A}.txt").is_file():
-        pytest.skip("shared seeds not present")
-    return scan_to([SEEDS], tmp_path_factory.mktemp("seeds") / "results")
-
-
-@pytest.fixture(scope="module")
-def news_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return scan_to([NEWS], tmp_path_factory.mktemp("news") / "results")
 
 
 @pytest.fixture(scope="module")
