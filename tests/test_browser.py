@@ -49,8 +49,6 @@ def browser() -> Iterator[Any]:
         _missing("playwright is not installed (pip install -e '.[dev]')")
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    if not (SEEDS / f"{SEED_A}.txt").is_file():
-        pytest.skip("shared seeds not present")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b

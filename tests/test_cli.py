@@ -31,7 +31,6 @@ from twicetold.errors import OutputError
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 SEED_A, SEED_B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
 TABLES = ("pairs", "clusters", "documents", "passages", "passage_clusters")
-needs_seeds = pytest.mark.skipif(not (SEEDS / f"{SEED_A}.txt").is_file(), reason="shared seeds not present")
 
 
 # ---------------------------------------------------------------- helpers
@@ -122,7 +121,6 @@ def pairs_by_ids(out: Path) -> dict[tuple[str, str], dict[str, Any]]:
 # ---------------------------------------------------------------- scan: the seeds
 
 
-@needs_seeds
 def test_scan_seeds_results_folder(tmp_path: Path) -> None:
     out = tmp_path / "results"
     result = invoke("scan", SEEDS, "-o", out)
@@ -167,7 +165,6 @@ def test_scan_seeds_results_folder(tmp_path: Path) -> None:
         assert label in summary, summary
 
 
-@needs_seeds
 def test_scan_json_output_is_parseable(tmp_path: Path) -> None:
     out = tmp_path / "results"
     result = invoke("scan", SEEDS, "-o", out, "--json")
@@ -178,7 +175,6 @@ def test_scan_json_output_is_parseable(tmp_path: Path) -> None:
     assert printed["timings"] == run["timings"]
 
 
-@needs_seeds
 def test_scan_offsets_count_crlf_as_two(tmp_path: Path) -> None:
     """The offsets contract: offsets index the text as read, so a CRLF file's offsets count \\r."""
     corpus = tmp_path / "corpus"

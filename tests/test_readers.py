@@ -191,7 +191,6 @@ def test_stdin_forced_format_compressed_and_copy(monkeypatch: pytest.MonkeyPatch
 # ---------------------------------------------------------------- encodings
 
 
-@pytest.mark.skipif(not CLOUGH.is_dir(), reason="shared Clough & Stevenson data not present")
 def test_clough_mixed_encodings() -> None:
     docs, problems = read(CLOUGH)
     assert len(docs) == 100

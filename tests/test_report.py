@@ -13,7 +13,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from twicetold.cli import cli
@@ -37,7 +36,6 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "seeds"
 NEWS = REPO / "examples" / "news.jsonl"
 SEED_A, SEED_B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
-needs_seeds = pytest.mark.skipif(not (SEEDS / f"{SEED_A}.txt").is_file(), reason="shared seeds not present")
 VOID = {"br", "img", "input", "meta", "link", "hr", "col", "source", "wbr"}
 
 
@@ -123,7 +121,6 @@ def seed_pair(results: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- the seeds
 
 
-@needs_seeds
 def test_report_highlights_the_seeds_shared_passage_on_both_sides(seed_results: Path, seed_texts: tuple[str, str],
                                                                   tmp_path: Path) -> None:
     out = write_report(seed_results, tmp_path / "report.html")
@@ -141,7 +138,6 @@ def test_report_highlights_the_seeds_shared_passage_on_both_sides(seed_results: 
     assert view["b"] == {0: expected_b}
 
 
-@needs_seeds
 def test_report_marks_the_one_differing_comma(seed_results: Path, tmp_path: Path) -> None:
     html = write_report(seed_results, tmp_path / "r.html").read_text(encoding="utf-8")
     # B has "SANA," where A has "SANA": one insertion on B's side, a gap mark on A's side.
@@ -150,7 +146,6 @@ def test_report_marks_the_one_differing_comma(seed_results: Path, tmp_path: Path
     assert "0 changed, 0 only A, 1 only B" in html
 
 
-@needs_seeds
 def test_report_is_self_contained(seed_results: Path, tmp_path: Path) -> None:
     html = write_report(seed_results, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script src" not in html and 'rel="stylesheet"' not in html
@@ -158,7 +153,6 @@ def test_report_is_self_contained(seed_results: Path, tmp_path: Path) -> None:
     assert "<style>" in html and "<svg" in html and ".tt-p" in html
 
 
-@needs_seeds
 def test_default_report_path_and_cli(seed_results: Path, tmp_path: Path) -> None:
     folder = tmp_path / "copy"
     shutil.copytree(seed_results, folder)
@@ -171,7 +165,6 @@ def test_default_report_path_and_cli(seed_results: Path, tmp_path: Path) -> None
     assert (cli.commands["report"].help or "").strip().splitlines()[-1].strip().startswith("Example: twicetold report")
 
 
-@needs_seeds
 def test_inputs_gone_falls_back_to_recorded_passage_texts(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
@@ -187,7 +180,6 @@ def test_inputs_gone_falls_back_to_recorded_passage_texts(tmp_path: Path) -> Non
     assert '<span class="tt-ins" title="only on this side">,</span>' in html
 
 
-@needs_seeds
 def test_older_folder_without_passage_tables_still_reports(seed_results: Path, tmp_path: Path) -> None:
     folder = tmp_path / "old"
     shutil.copytree(seed_results, folder)

@@ -26,9 +26,6 @@ from twicetold.web import DEFAULT_HOST, QUERY_ID, create_app, openapi
 
 from .test_report import SEED_A, SEED_B, SEEDS, evil_corpus, scan_to, side_marks
 
-needs_seeds = pytest.mark.skipif(not (SEEDS / f"{SEED_A}.txt").is_file(), reason="shared seeds not present")
-
-
 # ---------------------------------------------------------------- fixtures
 
 
@@ -37,8 +34,6 @@ needs_seeds = pytest.mark.skipif(not (SEEDS / f"{SEED_A}.txt").is_file(), reason
 @pytest.fixture(scope="module")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An index holding seed A only: pasting seed B must find it."""
-    if not (SEEDS / f"{SEED_A}.txt").is_file():
-        pytest.skip("shared seeds not present")
     path = tmp_path_factory.mktemp("index") / "seed-a.twicetold"
     with Index.create(path) as index:
         index.add([SEEDS / f"{SEED_A}.txt"])
@@ -80,7 +75,6 @@ SEED_PAGES = ["/", "/clusters", "/clusters/0", "/duplicates", "/sources", "/sour
               f"/documents/{SEED_A}", f"/documents/{SEED_B}", "/pairs", "/pairs/0", "/query", "/api"]
 
 
-@needs_seeds
 @pytest.mark.parametrize("path", SEED_PAGES)
 def test_every_page_and_its_json_twin_answer(client: TestClient, path: str) -> None:
     page = client.get(path)
@@ -101,7 +95,6 @@ def test_every_page_and_its_json_twin_answer(client: TestClient, path: str) -> N
             assert doc in page.text
 
 
-@needs_seeds
 def test_pair_page_highlights_the_shared_passage_at_the_scanned_offsets(client: TestClient) -> None:
     data = client.get("/pairs/0.json").json()
     assert (data["a"]["id"], data["b"]["id"]) == (SEED_A, SEED_B)
@@ -114,7 +107,6 @@ def test_pair_page_highlights_the_shared_passage_at_the_scanned_offsets(client: 
     assert view["a"] == {0: p["a_text"]} and view["b"] == {0: p["b_text"]}
 
 
-@needs_seeds
 def test_document_page_shows_its_matches(client: TestClient) -> None:
     data = client.get(f"/documents/{SEED_B}.json").json()
     assert data["text"] == seed_text(SEED_B)
@@ -205,7 +197,6 @@ def test_every_documented_get_endpoint_answers(news: TestClient) -> None:
 # ---------------------------------------------------------------- errors
 
 
-@needs_seeds
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/pairs/999.json", 404),
     ("GET", "/pairs/-1.json", 404),
@@ -267,7 +258,6 @@ def check_seed_match(data: dict[str, Any], query_text: str) -> None:
     assert (p["document_start"], p["document_end"], p["query_start"], p["query_end"]) == (1894, 2387, 1197, 1691)
 
 
-@needs_seeds
 def test_query_finds_the_other_seed_every_way(client: TestClient) -> None:
     text = seed_text(SEED_B)
     raw = (SEEDS / f"{SEED_B}.txt").read_bytes()
@@ -285,7 +275,6 @@ def test_query_finds_the_other_seed_every_way(client: TestClient) -> None:
     assert QUERY_ID not in client.get("/query").text
 
 
-@needs_seeds
 def test_query_encodings_and_unrelated_text(client: TestClient) -> None:
     text = seed_text(SEED_B)
     cp1252 = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'").encode("cp1252")
@@ -297,7 +286,6 @@ def test_query_encodings_and_unrelated_text(client: TestClient) -> None:
     assert none["matches"] == [] and none["query"]["length"] == 50
 
 
-@needs_seeds
 @pytest.mark.parametrize(("kwargs", "status", "words"), [
     ({"files": {"file": ("x.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "image/png")}}, 415, "PNG image"),
     ({"files": {"file": ("x.txt", b"abc\x00\x01\x02" * 100, "text/plain")}}, 415, "binary"),
@@ -316,7 +304,6 @@ def test_bad_uploads_get_clear_4xx(client: TestClient, kwargs: dict[str, Any], s
     assert words in body["error"]
 
 
-@needs_seeds
 def test_huge_upload_is_refused_and_the_server_keeps_answering(seed_results: Path, seed_index: Path) -> None:
     with TestClient(create_app(seed_results, seed_index, max_upload_bytes=4096)) as c:
         huge = b"word " * 200_000  # 1 MB
@@ -346,7 +333,6 @@ def test_query_without_an_index_says_how_to_get_one(news: TestClient) -> None:
 # ---------------------------------------------------------------- serve --get and the command line
 
 
-@needs_seeds
 def test_serve_get(seed_results: Path, seed_index: Path) -> None:
     runner = CliRunner()
     home = runner.invoke(cli, ["serve", str(seed_results), "--get", "/"])

@@ -284,8 +284,9 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> wire = "Dockworkers at the port of Arden walked out on Monday, halting container traffic."
-    >>> _ = (d / "a.txt").write_text(wire + " Talks resume Friday.")
-    >>> _ = (d / "b.txt").write_text("In brief: " + wire)
+    >>> _ = (d / "a.txt").write_text(wire + " Talks resume Friday, the union said, after the employers' "
+    ...                               "latest offer was rejected by a show of hands at the gate.")
+    >>> _ = (d / "b.txt").write_text("Markets in brief. Grain futures rose for a third day. " + wire)
     >>> result = scan([d])
     >>> [(p.a, p.b, p.kind, len(p.passages)) for p in result.pairs]
     [('a', 'b', 'partial', 1)]
