@@ -191,6 +191,46 @@ DOC_BITS = 24  # postings pack (shingle high bits, document) into one uint64: up
 DOC_MASK = (1 << DOC_BITS) - 1
 
 
+SEEN_BITS = 27  # slots of the table that tells shingles seen once from shingles seen again
+
+
+@njit(cache=True, nogil=True)
+def count_shingles(flat, seen):  # type: ignore[no-untyped-def]
+    """Count each shingle in ``seen`` (indexed by its top bits, saturating at 2).
+
+    Most shingles of a corpus occur in one document only and can pair nothing; after every
+    batch is counted, ``keep_repeated`` drops the ones whose slot saw a single occurrence.
+    A collision only keeps a shingle that is not shared (harmless); a shared shingle is
+    never dropped. Serial on purpose: the counts stay exact and deterministic.
+    """
+    shift = uint64(64 - SEEN_BITS)
+    for x in flat:
+        i = x >> shift
+        if seen[i] < 2:
+            seen[i] += 1
+
+
+@njit(cache=True, nogil=True)
+def keep_repeated(flat, offsets, seen):  # type: ignore[no-untyped-def]
+    """The shingles whose ``seen`` slot counted two or more, with new per-document offsets."""
+    shift = uint64(64 - SEEN_BITS)
+    n = offsets.shape[0] - 1
+    new_offsets = np.zeros(n + 1, dtype=np.int64)
+    count = 0
+    for t in range(flat.shape[0]):
+        if seen[flat[t] >> shift] >= 2:
+            count += 1
+    out = np.empty(count, dtype=np.uint64)
+    k = 0
+    for d in range(n):
+        for t in range(offsets[d], offsets[d + 1]):
+            if seen[flat[t] >> shift] >= 2:
+                out[k] = flat[t]
+                k += 1
+        new_offsets[d + 1] = k
+    return out, new_offsets
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def pack_and_sort_postings(flat, offsets):  # type: ignore[no-untyped-def]
     """Postings ``(shingle, document)`` packed as ``shingle >> 24 << 24 | document`` and sorted.

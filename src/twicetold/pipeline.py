@@ -21,6 +21,7 @@ from typing import Any
 import numba
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _kernels, readers
@@ -117,7 +118,7 @@ class _Corpus:
     kernels are never entered from two threads at once.
     """
 
-    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool) -> None:
+    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool, only_repeated: bool) -> None:
         self.store = store
         self.sketch = sketch
         self.keep_shingles = keep_shingles
@@ -126,11 +127,19 @@ class _Corpus:
         self._parts: list[Features] = []
         self._pending: Future[Features] | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-sketch")
+        # Candidate pairs need only the shingles seen more than once in the corpus.
+        self._seen = np.zeros(1 << _kernels.SEEN_BITS, dtype=np.uint8) if keep_shingles and only_repeated else None
+
+    def _featurize(self, texts: pa.LargeStringArray) -> Features:
+        features = featurize(texts, self.sketch, keep_shingles=self.keep_shingles)
+        if self._seen is not None:
+            _kernels.count_shingles(features.shingles, self._seen)
+        return features
 
     def add(self, batch: readers.DocumentBatch) -> None:
         self._collect()
         # dedup needs only the sketches (~0.5 KB per document), not the shingles
-        self._pending = self._worker.submit(featurize, batch.texts, self.sketch, keep_shingles=self.keep_shingles)
+        self._pending = self._worker.submit(self._featurize, batch.texts)
         if self.keep_shingles:  # texts are re-read only to align passages
             self.store.add_utf8(batch.texts)
         lengths = pc.utf8_length(batch.texts).to_pylist()
@@ -145,8 +154,15 @@ class _Corpus:
             self._pending = None
 
     def features(self) -> Features:
+        """All batches' features; shingles seen once in the corpus are dropped when only
+        repeated ones are wanted (each part filtered before the parts are joined)."""
         self._collect()
         self._worker.shutdown()
+        if self._seen is not None:
+            seen = self._seen
+            self._parts = [replace(p, shingles=flat, offsets=offsets) for p in self._parts
+                           for flat, offsets in [_kernels.keep_repeated(p.shingles, p.offsets, seen)]]
+            self._seen = None
         features = Features.concat(self._parts, self.sketch.num_perm)
         self._parts = [features]
         return features
@@ -216,7 +232,8 @@ def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | 
     started = time.time()
     numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     with TextStore() as store:
-        corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard)
+        corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
+                         only_repeated=not cfg.near.exact_jaccard)
         with timer.stage("read_and_sketch"):
             for batch in readers.read_batches(inputs, cfg.read, problems):
                 corpus.add(batch)
