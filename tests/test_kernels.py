@@ -174,3 +174,25 @@ def test_exact_jaccard() -> None:
     b = np.array([3, 4, 5], dtype=np.uint64)
     assert k.exact_jaccard(a, b) == pytest.approx(2 / 5)
     assert k.exact_jaccard(a[:0], b[:0]) == 0.0
+
+
+def test_keep_repeated_keeps_every_shingle_seen_twice(rng: np.random.Generator) -> None:
+    pool = rng.integers(0, 2**63, 50, dtype=np.uint64)
+    parts = [[rng.choice(pool, rng.integers(0, 8)) for _ in range(20)] for _ in range(3)]  # three batches
+    seen = np.zeros(1 << k.SEEN_BITS, dtype=np.uint8)
+    flat_parts = []
+    for docs in parts:
+        offsets = np.concatenate([[0], np.cumsum([len(x) for x in docs])]).astype(np.int64)
+        flat = np.concatenate(docs).astype(np.uint64)
+        k.count_shingles(flat, seen)
+        flat_parts.append((flat, offsets, docs))
+    occurrences: dict[int, int] = defaultdict(int)
+    for docs in parts:
+        for x in docs:
+            for h in x.tolist():
+                occurrences[h] += 1
+    for flat, offsets, docs in flat_parts:
+        kept, new_offsets = k.keep_repeated(flat, offsets, seen)
+        for d, x in enumerate(docs):
+            expected = [h for h in x.tolist() if occurrences[h] >= 2]  # no collisions among 50 shingles
+            assert kept[new_offsets[d] : new_offsets[d + 1]].tolist() == expected
