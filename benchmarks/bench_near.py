@@ -102,6 +102,13 @@ def run_datasketch(path: str) -> dict[str, Any]:
         m.update_batch([s.encode("utf-8") for s in peer_shingles(text)])
         sketches.append(m)
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    pairs = lsh_pairs(lsh, sketches, ids)
+    return {"pairs": pairs, "params": {"bands_rows": [lsh.b, lsh.r]}}
+
+
+def lsh_pairs(lsh: Any, sketches: list[Any], ids: list[str]) -> list[tuple[str, str]]:
+    """The peers' documented usage: insert every sketch, query each, keep the candidates
+    whose estimated Jaccard reaches the threshold (datasketch and rensa share this API)."""
     for i, m in enumerate(sketches):
         lsh.insert(i, m)
     pairs = []
@@ -109,7 +116,7 @@ def run_datasketch(path: str) -> dict[str, Any]:
         for j in lsh.query(m):
             if j > i and m.jaccard(sketches[j]) >= THRESHOLD:
                 pairs.append((ids[i], ids[j]))
-    return {"pairs": pairs, "params": {"bands_rows": [lsh.b, lsh.r]}}
+    return pairs
 
 
 def rensa_bands() -> int:
@@ -139,13 +146,7 @@ def run_rensa(path: str, bands: int) -> dict[str, Any]:
         m.update(list(peer_shingles(text)))
         sketches.append(m)
     lsh = RMinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, num_bands=bands)
-    for i, m in enumerate(sketches):
-        lsh.insert(i, m)
-    pairs = []
-    for i, m in enumerate(sketches):
-        for j in lsh.query(m):
-            if j > i and m.jaccard(sketches[j]) >= THRESHOLD:
-                pairs.append((ids[i], ids[j]))
+    pairs = lsh_pairs(lsh, sketches, ids)
     return {"pairs": pairs, "params": {"bands_rows": [bands, NUM_PERM // bands]}}
 
 

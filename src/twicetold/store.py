@@ -56,10 +56,6 @@ class TextStore:
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
-    @property
-    def nbytes(self) -> int:
-        return int(np.int64(self._offsets[-1]))
-
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
