@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
+import numba
 import numpy as np
 import pytest
 
@@ -196,3 +197,32 @@ def test_keep_repeated_keeps_every_shingle_seen_twice(rng: np.random.Generator) 
         for d, x in enumerate(docs):
             expected = [h for h in x.tolist() if occurrences[h] >= 2]  # no collisions among 50 shingles
             assert kept[new_offsets[d] : new_offsets[d + 1]].tolist() == expected
+
+
+def test_keep_repeated_across_every_table_part(rng: np.random.Generator) -> None:
+    """Enough shingles to fill every part of the partitioned count table, counted over
+    several batches, on one thread and on two: the same shingles are kept as a plain count."""
+    pool = rng.integers(0, 2**64 - 1, 40_000, dtype=np.uint64, endpoint=True)
+    batches = []
+    for _ in range(3):
+        lengths = rng.integers(0, 400, 200)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        batches.append((rng.choice(pool, int(offsets[-1])), offsets))
+    top = np.concatenate([f for f, _ in batches]) >> np.uint64(64 - k.SEEN_BITS)
+    slots, counts = np.unique(top, return_counts=True)
+    repeated = set(slots[counts >= 2].tolist())
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        seen = np.zeros(1 << k.SEEN_BITS, dtype=np.uint8)
+        for flat, _ in batches:
+            k.count_shingles(flat, seen)
+        results.append([k.keep_repeated(flat, offsets, seen) for flat, offsets in batches])
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    for (flat, offsets), (kept, new_offsets) in zip(batches, results[0], strict=True):
+        for d in range(len(offsets) - 1):
+            doc = flat[offsets[d] : offsets[d + 1]]
+            expected = doc[[int(x >> np.uint64(64 - k.SEEN_BITS)) in repeated for x in doc]] if len(doc) else doc
+            assert kept[new_offsets[d] : new_offsets[d + 1]].tolist() == expected.tolist()
+    for one, two in zip(results[0], results[1], strict=True):
+        assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])

@@ -194,40 +194,86 @@ DOC_MASK = (1 << DOC_BITS) - 1
 SEEN_BITS = 27  # slots of the table that tells shingles seen once from shingles seen again
 
 
-@njit(cache=True, nogil=True)
+PART_BITS = 8  # the count table is split into 2**8 parts of 512 KB: each part fits a core's cache
+SCATTER_CHUNKS = 16
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _slots_by_part(flat):  # type: ignore[no-untyped-def]
+    """Each shingle's slot in the count table (its top ``SEEN_BITS`` bits) and its position,
+    grouped by table part (a parallel radix scatter): a part's slots are then counted or
+    looked up within 512 KB instead of across the whole table, which is what makes the
+    random accesses cheap. Returns (slots, positions, part bounds)."""
+    m = flat.shape[0]
+    shift = uint64(64 - SEEN_BITS)
+    part_shift = uint64(64 - PART_BITS)
+    parts = 1 << PART_BITS
+    hist = np.zeros((SCATTER_CHUNKS, parts), dtype=np.int64)
+    for c in prange(SCATTER_CHUNKS):
+        for t in range(m * c // SCATTER_CHUNKS, m * (c + 1) // SCATTER_CHUNKS):
+            hist[c, flat[t] >> part_shift] += 1
+    bounds = np.zeros(parts + 1, dtype=np.int64)
+    start = np.empty((SCATTER_CHUNKS, parts), dtype=np.int64)
+    at = 0
+    for b in range(parts):
+        for c in range(SCATTER_CHUNKS):
+            start[c, b] = at
+            at += hist[c, b]
+        bounds[b + 1] = at
+    slots = np.empty(m, dtype=np.uint32)
+    positions = np.empty(m, dtype=np.int64)
+    for c in prange(SCATTER_CHUNKS):
+        fill = start[c].copy()
+        for t in range(m * c // SCATTER_CHUNKS, m * (c + 1) // SCATTER_CHUNKS):
+            b = flat[t] >> part_shift
+            slots[fill[b]] = np.uint32(flat[t] >> shift)
+            positions[fill[b]] = t
+            fill[b] += 1
+    return slots, positions, bounds
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def count_shingles(flat, seen):  # type: ignore[no-untyped-def]
     """Count each shingle in ``seen`` (indexed by its top bits, saturating at 2).
 
     Most shingles of a corpus occur in one document only and can pair nothing; after every
     batch is counted, ``keep_repeated`` drops the ones whose slot saw a single occurrence.
     A collision only keeps a shingle that is not shared (harmless); a shared shingle is
-    never dropped. Serial on purpose: the counts stay exact and deterministic.
+    never dropped. Each core counts its own parts of the table, so the counts stay exact
+    and do not depend on the number of threads.
     """
-    shift = uint64(64 - SEEN_BITS)
-    for x in flat:
-        i = x >> shift
-        if seen[i] < 2:
-            seen[i] += 1
+    slots, _, bounds = _slots_by_part(flat)
+    for b in prange(bounds.shape[0] - 1):
+        for t in range(bounds[b], bounds[b + 1]):
+            s = slots[t]
+            if seen[s] < 2:
+                seen[s] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def keep_repeated(flat, offsets, seen):  # type: ignore[no-untyped-def]
     """The shingles whose ``seen`` slot counted two or more, with new per-document offsets."""
-    shift = uint64(64 - SEEN_BITS)
     n = offsets.shape[0] - 1
+    slots, positions, bounds = _slots_by_part(flat)
+    keep = np.zeros(flat.shape[0], dtype=np.bool_)
+    for b in prange(bounds.shape[0] - 1):
+        for t in range(bounds[b], bounds[b + 1]):
+            keep[positions[t]] = seen[slots[t]] >= 2
     new_offsets = np.zeros(n + 1, dtype=np.int64)
-    count = 0
-    for t in range(flat.shape[0]):
-        if seen[flat[t] >> shift] >= 2:
-            count += 1
-    out = np.empty(count, dtype=np.uint64)
-    k = 0
-    for d in range(n):
+    for d in prange(n):
+        kept = 0
         for t in range(offsets[d], offsets[d + 1]):
-            if seen[flat[t] >> shift] >= 2:
+            kept += keep[t]
+        new_offsets[d + 1] = kept
+    for d in range(n):
+        new_offsets[d + 1] += new_offsets[d]
+    out = np.empty(new_offsets[n], dtype=np.uint64)
+    for d in prange(n):
+        k = new_offsets[d]
+        for t in range(offsets[d], offsets[d + 1]):
+            if keep[t]:
                 out[k] = flat[t]
                 k += 1
-        new_offsets[d + 1] = k
     return out, new_offsets
 
 
