@@ -1,4 +1,5 @@
-"""Compiled inner loops: the only module that imports Numba.
+"""Compiled inner loops of sketching, pairing and alignment (``_jsonl`` holds the reader's;
+these are the only two modules that import Numba).
 
 Every kernel works on NumPy arrays, caches its machine code on disk (``cache=True``) and
 releases the GIL (``nogil=True``) so Python threads can run kernels side by side. Each one

@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _kernels
 from .config import KeepRule, PassageConfig
@@ -46,7 +48,8 @@ def keep_order(rule: KeepRule, dates: Sequence[str | None], lengths: Sequence[in
     if rule == "longest":
         order = np.lexsort((np.arange(n), -np.asarray(lengths, dtype=np.int64)))
     else:
-        order = np.array(sorted(range(n), key=lambda i: (dates[i] is None, dates[i] or "", i)), dtype=np.int64)
+        # Arrow's sort is stable: equal dates keep input order, documents without one go last.
+        order = pc.array_sort_indices(pa.array(dates, pa.string()), null_placement="at_end").to_numpy()
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n, dtype=np.int64)
     return rank

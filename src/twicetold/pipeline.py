@@ -6,6 +6,7 @@ one found or dropped.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing as mp
 import os
 import time
@@ -146,7 +147,8 @@ class _Corpus:
         for i, meta in enumerate(batch.meta()):
             self.records.append(DocumentRecord(batch.ids[i], batch.sources[i], batch.dates[i], lengths[i],
                                                batch.encodings[i], batch.warnings[i], meta, batch.origins[i]))
-        self.order_dates.extend(sort_key_date(d) for d in batch.dates)
+        keys = {d: sort_key_date(d) for d in set(batch.dates)}  # a news batch holds few distinct dates
+        self.order_dates.extend(keys[d] for d in batch.dates)
 
     def _collect(self) -> None:
         if self._pending is not None:
@@ -225,6 +227,26 @@ class PipelineState:
 def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = None, *,
                  progress: Progress | None = None) -> Iterator[PipelineState]:
     """Run every stage; yield their state while the temporary text store is open."""
+    with _gc_paused(), _stages(inputs, config, progress) as state:
+        yield state
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: a scan makes objects by the million (records,
+    pairs) and none of them in cycles, so its full passes over them would be pure cost."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
+            progress: Progress | None) -> Iterator[PipelineState]:
     cfg = config or ScanConfig()
     report = progress or (lambda stage, done, total: None)
     timer = _Timer(report)
@@ -235,7 +257,7 @@ def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | 
         corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
                          only_repeated=not cfg.near.exact_jaccard)
         with timer.stage("read_and_sketch"):
-            for batch in readers.read_batches(inputs, cfg.read, problems):
+            for batch in readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers):
                 corpus.add(batch)
                 report("read", len(corpus), None)
             features = corpus.features()

@@ -24,17 +24,21 @@ import re
 import shutil
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Container, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
 import charset_normalizer
+import numpy as np
 import orjson
 import pyarrow as pa
 import zstandard
 
+from . import _jsonl
 from .config import ReadConfig
 from .errors import InputError
 from .model import Document, InputProblem, jsonable
@@ -563,8 +567,9 @@ def _records(path: str, fmt: str, config: ReadConfig, problems: list[InputProble
 @dataclass
 class DocumentBatch:
     """Documents read together, as columns. ``texts`` is an Arrow string column whose UTF-8
-    buffers the compiled stages read directly. Metadata columns are kept as an Arrow table
-    (``meta_table``, clean JSON Lines blocks) or as dicts (``meta_rows``, everything else)."""
+    buffers the compiled stages read directly. Metadata (every other field) is kept as dicts
+    (``meta_rows``) or, from clean JSON Lines blocks, as one JSON object per line
+    (``meta_json``, parsed when asked for)."""
 
     ids: list[str]
     texts: pa.LargeStringArray
@@ -574,17 +579,16 @@ class DocumentBatch:
     warnings: list[list[str]]
     origins: list[str]
     meta_rows: list[dict[str, Any]] | None = None
-    meta_table: pa.Table | None = None
+    meta_json: list[bytes] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def meta(self) -> list[dict[str, Any]]:
-        if self.meta_rows is not None:
-            return self.meta_rows
-        if self.meta_table is None or self.meta_table.num_columns == 0:
-            return [{} for _ in self.ids]
-        return [{k: jsonable(v) for k, v in row.items()} for row in self.meta_table.to_pylist()]
+        if self.meta_rows is None:
+            self.meta_rows = ([{k: jsonable(v) for k, v in _loads(raw).items()} for raw in self.meta_json]
+                              if self.meta_json is not None else [{} for _ in self.ids])
+        return self.meta_rows
 
     @classmethod
     def of(cls, docs: list[Document]) -> DocumentBatch:
@@ -612,56 +616,79 @@ def _batched(docs: Iterator[Document], size: int) -> Iterator[DocumentBatch]:
         yield DocumentBatch.of(batch)
 
 
-def _fast_jsonl_block(file: str, block: bytes, first_line: int, n_lines: int,
-                      config: ReadConfig) -> DocumentBatch | None:
-    """A block of JSON Lines parsed by Arrow in one call, or ``None`` when anything in it needs
-    the per-line reader's care (invalid UTF-8 or JSON, blank lines, missing or empty ids or
-    texts, long texts, odd dates, values Arrow would reinterpret); the caller then reads it
-    line by line, so both paths give the same documents and problems."""
+def _fast_jsonl_block(block: bytes, config: ReadConfig) -> tuple[int, DocumentBatch | None]:
+    """The number of lines of a block of JSON Lines, and its documents parsed by one compiled
+    pass (``_jsonl.parse_block``), or ``None`` when anything in it needs the per-line
+    reader's care (invalid UTF-8 or JSON, blank lines, missing or empty ids or texts, long
+    texts, odd dates); the caller then reads it line by line, so both paths give the same
+    documents and problems. The documents' ``origins`` are left to the caller, which knows
+    where the block starts. Releases the GIL while it parses, so blocks parse side by side."""
     import pyarrow.compute as pc
-    import pyarrow.json as pj
 
-    string_fields = [config.id_column, config.text_column, config.date_column, config.source_column]
-    schema = pa.schema([(name, pa.string()) for name in dict.fromkeys(string_fields)])
-    try:
-        table = pj.read_json(io.BytesIO(block), parse_options=pj.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="infer"))
-        table.validate(full=True)  # the JSON reader does not check UTF-8 (a cp1252 line)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-    if table.num_rows != n_lines:
-        return None  # blank lines: the per-line reader numbers lines as they are
-    text = table.column(config.text_column).combine_chunks()
-    if text.null_count or pc.max(pc.utf8_length(text)).as_py() > config.max_chars:
-        return None
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10) + 1
+    if len(ends) == 0 or ends[-1] != len(data):
+        ends = np.append(ends, len(data))
+    n = len(ends)
+    names = list(dict.fromkeys([config.id_column, config.text_column, config.date_column, config.source_column]))
+    encoded = [name.encode("utf-8") for name in names]
+    first_bad, state, offsets, out, meta = _jsonl.parse_block(
+        data, ends, np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        np.cumsum([0] + [len(e) for e in encoded]).astype(np.int64))
+    if first_bad >= 0:
+        return n, None
+
+    def column(name: str) -> pa.LargeStringArray:
+        k = names.index(name)
+        return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets[k]), pa.py_buffer(out[k]))
+
+    for name in (config.text_column, config.id_column):
+        if (state[:, names.index(name)] != _jsonl.STRING).any():
+            return n, None  # missing or null: the per-line reader reports or names them
+    text = column(config.text_column)
+    if pc.max(pc.utf8_length(text)).as_py() > config.max_chars:
+        return n, None
     # Empty or whitespace-only texts get a problem each from the per-line reader.
     if pc.any(pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))).as_py():
-        return None
-    ids = table.column(config.id_column).to_pylist()
-    if any(i is None or not i.strip() for i in ids):
-        return None
-    dates = table.column(config.date_column).to_pylist()
+        return n, None
+    ids = column(config.id_column).to_pylist()
+    if any(not i.strip() for i in ids):
+        return n, None
+    dates = [d or None for d in column(config.date_column).to_pylist()]
     if not all(_date_ok(d) for d in set(dates) if d):
-        return None
-    meta = table.drop_columns(list(schema.names))
-    if any(pa.types.is_temporal(f.type) or pa.types.is_decimal(f.type) or pa.types.is_binary(f.type)
-           or pa.types.is_struct(f.type) for f in meta.schema):
-        # Arrow guessed a type, or would give nested objects every key of every row: the
-        # per-line reader keeps each JSON value as it was.
-        return None
-    sources = [s or None for s in table.column(config.source_column).to_pylist()]
-    n = table.num_rows
-    return DocumentBatch(ids, text.cast(pa.large_string()), sources, [d or None for d in dates], ["utf-8"] * n,
-                         [[] for _ in range(n)], [f"{file}:{first_line + k}" for k in range(n)], meta_table=meta)
+        return n, None
+    # The other members, as the per-line reader would read them (orjson, then json).
+    meta_json = meta.tobytes().split(b"\n")[:-1] if len(meta) > 3 * n else None
+    sources = [s or None for s in column(config.source_column).to_pylist()]
+    return n, DocumentBatch(ids, text, sources, dates, ["utf-8"] * n, [[] for _ in range(n)], [],
+                            meta_json=meta_json)
 
 
 JSONL_BLOCK_BYTES = 8 << 20
 
 
+def _jsonl_blocks(fh: io.BufferedIOBase) -> Iterator[bytes]:
+    """Blocks of whole lines (the last one may lack its newline), copied once."""
+    carry = b""
+    while True:
+        chunk = fh.read(JSONL_BLOCK_BYTES)
+        if not chunk:
+            if carry:
+                yield carry
+            return
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            carry += chunk  # one line longer than a block: read on
+            continue
+        yield b"".join((carry, memoryview(chunk)[:cut])) if carry or cut < len(chunk) else chunk
+        carry = chunk[cut:]
+
+
 def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
-                   size: int) -> Iterator[DocumentBatch]:
-    """JSON Lines in batches: blocks of whole lines go to Arrow as raw bytes; a block Arrow
-    cannot take as it is goes through the per-line reader."""
+                   size: int, threads: int) -> Iterator[DocumentBatch]:
+    """JSON Lines in batches: blocks of whole lines are parsed by the compiled reader on
+    ``threads`` threads, in order; a block it cannot take as it is goes through the
+    per-line reader."""
     file, disk = _resolve(path)
     try:
         with _open_binary(disk, _input_compression(disk)) as fh:
@@ -672,26 +699,28 @@ def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
             if head.startswith(b"\xef\xbb\xbf"):
                 fh.read(3)
             fallback_seen = [False]
-            first_line, carry = 1, b""
-            while True:
-                chunk = fh.read(JSONL_BLOCK_BYTES)
-                data = carry + chunk
-                cut = data.rfind(b"\n") + 1 if chunk else len(data)
-                if chunk and cut == 0:
-                    carry = data  # one line longer than a block: read on
-                    continue
-                block, carry = data[:cut], data[cut:]
-                if block:
-                    n_lines = block.count(b"\n") + (not block.endswith(b"\n"))
-                    fast = _fast_jsonl_block(file, block, first_line, n_lines, config)
-                    if fast is not None:
-                        yield fast
+            first_line = 1
+            with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="twicetold-read") as pool:
+                pending: deque[tuple[Future[tuple[int, DocumentBatch | None]], bytes]] = deque()
+
+                def settle() -> Iterator[DocumentBatch]:
+                    nonlocal first_line
+                    fast, block = pending.popleft()
+                    n_lines, batch = fast.result()
+                    if batch is not None:
+                        batch.origins = [f"{file}:{first_line + k}" for k in range(n_lines)]
+                        yield batch
                     else:
                         yield from _batched(_jsonl_slow_block(file, block, first_line, config, problems,
                                                               fallback_seen), size)
                     first_line += n_lines
-                if not chunk:
-                    break
+
+                for block in _jsonl_blocks(fh):
+                    pending.append((pool.submit(_fast_jsonl_block, block, config), block))
+                    if len(pending) > threads:
+                        yield from settle()
+                while pending:
+                    yield from settle()
     except (OSError, EOFError, zstandard.ZstdError) as exc:
         raise InputError(f"{file} cannot be read: {exc}", "check that the file is complete and not corrupt") from exc
 
@@ -708,11 +737,12 @@ def _jsonl_slow_block(file: str, block: bytes, first_line: int, config: ReadConf
 
 
 def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, problems: list[InputProblem],
-                 size: int = BATCH_DOCS) -> Iterator[DocumentBatch]:
+                 size: int = BATCH_DOCS, threads: int = 1) -> Iterator[DocumentBatch]:
     """Stream the documents of every input in batches of about ``size``, in input order.
 
     The same documents, ids, checks and problems as ``read_documents``; clean JSON Lines are
-    parsed by Arrow a block at a time, which is what makes large corpora fast.
+    parsed by a compiled reader a block at a time, blocks on up to ``threads`` threads,
+    which is what makes large corpora fast.
     """
     plans = [(os.fspath(p), detect_format(os.fspath(p), config)) for p in inputs]
 
@@ -721,7 +751,7 @@ def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, p
         for path, fmt in plans:
             empty, reported = True, len(problems)
             if fmt == "jsonl":
-                batches = _jsonl_batches(path, config, problems, size)
+                batches = _jsonl_batches(path, config, problems, size, threads)
             else:
                 batches = _batched((doc for doc, _ in _records(path, fmt, config, problems) if doc is not None),
                                    size)

@@ -1,0 +1,170 @@
+"""The compiled JSON Lines reader against orjson (the reference), line by line and as a reader:
+every line it takes gives orjson's values, every line orjson refuses is left to the careful
+reader, and a file read the fast way gives the same documents as read the careful way."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from twicetold import _jsonl, readers
+from twicetold.config import ReadConfig
+
+KEYS = ["id", "text", "date", "source"]
+ALPHABET = ["a", "Z", " ", "\n", "\t", '"', "\\", "/", "é", "ß", "ж", "ع", "中", "😀", "\u2028", "\x00", "\x1f", "\x7f"]
+
+
+def random_text(rng: random.Random) -> str:
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 30)))
+
+
+def random_value(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randint(0, 7 if depth < 3 else 4)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.choice([True, False])
+    if kind == 2:
+        return rng.choice([0, -1, 17, 10**12, -3.5, 1e-7, 2.5e30])
+    if kind in (3, 4):
+        return random_text(rng)
+    if kind in (5, 6):
+        return {random_text(rng): random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+
+
+def random_line(rng: random.Random) -> bytes:
+    row: dict[str, Any] = {}
+    for key in KEYS:
+        if rng.random() < 0.85:
+            row[key] = random_text(rng) if rng.random() < 0.9 else None
+    for _ in range(rng.randint(0, 3)):
+        row[f"m{rng.randint(0, 9)}"] = random_value(rng)
+    items = list(row.items())
+    rng.shuffle(items)
+    text = json.dumps(dict(items), ensure_ascii=rng.random() < 0.5,
+                      separators=rng.choice([(",", ":"), (", ", ": ")]))
+    return (" " * rng.randint(0, 1) + text + "\r" * rng.randint(0, 1)).encode("utf-8")
+
+
+def damaged(line: bytes, rng: random.Random) -> bytes:
+    """A line with one random byte changed, dropped or added: often not JSON any more."""
+    data = bytearray(line)
+    at = rng.randrange(len(data) + 1)
+    byte = rng.choice(b'{}[]":,\\ 0-e.tnu\x80\xc3\xff\x01')
+    choice = rng.randint(0, 2)
+    if choice == 0 and at < len(data):
+        data[at] = byte
+    elif choice == 1 and at < len(data):
+        del data[at]
+    else:
+        data.insert(at, byte)
+    return bytes(data).replace(b"\n", b" ")
+
+
+def parse(lines: list[bytes]) -> tuple[int, Any, Any, Any, Any]:
+    data = np.frombuffer(b"".join(line + b"\n" for line in lines), dtype=np.uint8)
+    ends = np.cumsum([len(line) + 1 for line in lines]).astype(np.int64)
+    keys = "".join(KEYS).encode()
+    key_offsets = np.cumsum([0] + [len(k) for k in KEYS]).astype(np.int64)
+    return _jsonl.parse_block(data, ends, np.frombuffer(keys, dtype=np.uint8), key_offsets)
+
+
+def reference(line: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lines_decode_like_orjson(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(400):
+        line = random_line(rng)
+        if rng.random() < 0.4:
+            line = damaged(line, rng)
+        first_bad, state, offsets, out, meta = parse([line])
+        expected = reference(line)
+        if expected is None:
+            assert first_bad == 0, line  # orjson refuses it: the careful reader must see it
+            continue
+        wanted_ok = all(expected.get(k) is None or isinstance(expected[k], str) for k in KEYS)
+        escaped_key = b"\\" in line and any(b"\\" in k.encode() or not k.isascii() for k in expected)
+        if not wanted_ok or escaped_key:
+            continue  # left to the careful reader on purpose, or taken: both are fine
+        assert first_bad == -1, line
+        for k, key in enumerate(KEYS):
+            value = expected.get(key)
+            if key not in expected:
+                assert state[0, k] == _jsonl.ABSENT
+            elif value is None:
+                assert state[0, k] == _jsonl.NULL
+            else:
+                assert state[0, k] == _jsonl.STRING
+                assert out[k][offsets[k, 0] : offsets[k, 1]].tobytes().decode("utf-8") == value
+        others = {k: v for k, v in expected.items() if k not in KEYS}
+        assert orjson.loads(meta.tobytes()) == others
+
+
+def test_what_the_careful_reader_must_see() -> None:
+    for line in [b"", b"   ", b"[1, 2]", b'{"id": 1, "text": "a"}', b'{"text": "a", "text": "b"}',
+                 b'{"text": "\\ud800"}', b'{"text": "\\udc00x"}', b'{"te\\u0078t": "a"}', b'{"text": "a"} x',
+                 b'{"text": "a\xff"}', b'{"text": "\xed\xa0\x80"}', b'{"text": "\xc0\xaf"}', b'{"m": NaN}',
+                 b'{"m": 01}', b'{"m": 1.}', b'{"m": [1,]}', b'{"m": {"a" 1}}', b'{"text": "tab\there"}',
+                 b'{"m": ' + b"[" * 600 + b"]" * 600 + b"}"]:
+        assert parse([line])[0] == 0, line
+
+
+def test_block_stops_at_its_first_bad_line() -> None:
+    lines = [b'{"id": "a", "text": "x"}', b'{"id": "b", "text": "y"}', b"{oops", b'{"id": "c", "text": "z"}']
+    assert parse(lines)[0] == 2
+    first_bad, _, offsets, out, meta = parse(lines[:2])
+    assert first_bad == -1
+    assert out[1][offsets[1, 0] : offsets[1, 2]].tobytes() == b"xy"
+    assert meta.tobytes() == b"{}\n{}\n"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fast_reader_gives_the_careful_readers_documents(tmp_path: Path, seed: int,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of mostly clean lines with some a block cannot take, in small blocks so that
+    both paths run: the same documents, ids, origins, metadata and problems as when every
+    block is read line by line."""
+    rng = random.Random(seed)
+    lines = []
+    for n in range(600):
+        row: dict[str, Any] = {"id": f"d{n}", "text": random_text(rng) + "words here",
+                               "source": rng.choice(["a", "b", None])}
+        if rng.random() < 0.5:
+            row["date"] = rng.choice(["2024-01-02", "2024-01-02T10:00:00Z", ""])
+        if rng.random() < 0.5:
+            row["url"] = f"https://example.org/{n}"
+        if rng.random() < 0.3:
+            row["tags"] = [random_text(rng)]
+        line = json.dumps(row, ensure_ascii=rng.random() < 0.5)
+        if rng.random() < 0.02:
+            line = line[:-3]  # malformed: its block goes the careful way and reports it
+        lines.append(line)
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(readers, "JSONL_BLOCK_BYTES", 4096)
+
+    def read(threads: int) -> tuple[list[Any], list[Any]]:
+        problems: list[Any] = []
+        docs = [(d.id, d.text, d.source, d.date, d.meta, d.origin, d.warnings)
+                for b in readers.read_batches([path], ReadConfig(), problems, threads=threads) for d in b.documents()]
+        return docs, [(p.kind, p.where) for p in problems]
+
+    fast = read(2)
+    assert fast == read(1)
+    monkeypatch.setattr(readers, "_fast_jsonl_block", lambda block, config: (block.count(b"\n"), None))
+    assert fast == read(1)
+    assert len(fast[0]) + len(fast[1]) == 600
