@@ -165,6 +165,32 @@ def test_fast_reader_gives_the_careful_readers_documents(tmp_path: Path, seed: i
 
     fast = read(2)
     assert fast == read(1)
-    monkeypatch.setattr(readers, "_fast_jsonl_block", lambda block, config: (block.count(b"\n"), None))
+    monkeypatch.setattr(readers, "_fast_jsonl_block", lambda block, *args: (block.count(b"\n"), None))
     assert fast == read(1)
     assert len(fast[0]) + len(fast[1]) == 600
+
+
+@pytest.mark.parametrize("variant", ["plain", "bom-crlf-no-final-newline", "zst"])
+def test_texts_reread_in_place_are_the_texts_read(tmp_path: Path, variant: str) -> None:
+    """Texts of plain JSON Lines files are re-read from the file by the text store (not
+    copied): every one must come back exactly, escapes, BOM, CRLF and a last line without its
+    newline included; a compressed file's texts are copied and come back the same."""
+    import zstandard
+
+    from twicetold.config import ScanConfig
+    from twicetold.pipeline import run_pipeline
+
+    rng = random.Random(7)
+    rows = [{"id": f"d{n}", "text": random_text(rng) + " some words", "big": 10**30 if n == 3 else n}
+            for n in range(300)]
+    lines = [json.dumps(r, ensure_ascii=n % 2 == 0) for n, r in enumerate(rows)]
+    data = "\n".join(lines).encode("utf-8") + b"\n"
+    if variant.startswith("bom"):
+        data = b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8")
+    path = tmp_path / ("c.jsonl.zst" if variant == "zst" else "c.jsonl")
+    path.write_bytes(zstandard.ZstdCompressor().compress(data) if variant == "zst" else data)
+    with run_pipeline([path], ScanConfig()) as state:
+        got = {r.id: state.text(i) for i, r in enumerate(state.corpus.records)}
+        in_place = bool(state.corpus.store._inputs)
+    assert in_place == (variant != "zst")
+    assert got == {r["id"]: r["text"] for r in rows}

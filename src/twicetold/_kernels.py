@@ -252,14 +252,21 @@ def count_shingles(flat, seen):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def keep_repeated(flat, offsets, seen):  # type: ignore[no-untyped-def]
-    """The shingles whose ``seen`` slot counted two or more, with new per-document offsets."""
-    n = offsets.shape[0] - 1
+def repeated_mask(flat, seen):  # type: ignore[no-untyped-def]
+    """Which shingles' ``seen`` slot counted two or more, and how many."""
     slots, positions, bounds = _slots_by_part(flat)
     keep = np.zeros(flat.shape[0], dtype=np.bool_)
     for b in prange(bounds.shape[0] - 1):
         for t in range(bounds[b], bounds[b + 1]):
             keep[positions[t]] = seen[slots[t]] >= 2
+    return keep, np.sum(keep)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def compact(flat, offsets, keep, out):  # type: ignore[no-untyped-def]
+    """The shingles ``keep`` marks, written to ``out`` (sized by the caller, e.g. a slice of
+    the corpus-wide array); returns the new per-document offsets, from 0."""
+    n = offsets.shape[0] - 1
     new_offsets = np.zeros(n + 1, dtype=np.int64)
     for d in prange(n):
         kept = 0
@@ -268,14 +275,20 @@ def keep_repeated(flat, offsets, seen):  # type: ignore[no-untyped-def]
         new_offsets[d + 1] = kept
     for d in range(n):
         new_offsets[d + 1] += new_offsets[d]
-    out = np.empty(new_offsets[n], dtype=np.uint64)
     for d in prange(n):
         k = new_offsets[d]
         for t in range(offsets[d], offsets[d + 1]):
             if keep[t]:
                 out[k] = flat[t]
                 k += 1
-    return out, new_offsets
+    return new_offsets
+
+
+def keep_repeated(flat, offsets, seen):  # type: ignore[no-untyped-def]
+    """The shingles whose ``seen`` slot counted two or more, with new per-document offsets."""
+    keep, count = repeated_mask(flat, seen)
+    out = np.empty(count, dtype=np.uint64)
+    return out, compact(flat, offsets, keep, out)
 
 
 @njit(cache=True, nogil=True, parallel=True)

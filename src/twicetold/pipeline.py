@@ -119,8 +119,10 @@ class _Corpus:
     kernels are never entered from two threads at once.
     """
 
-    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool, only_repeated: bool) -> None:
+    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool, only_repeated: bool,
+                 text_key: str) -> None:
         self.store = store
+        self.text_key = text_key  # the JSON field that holds the text, for lines re-read in place
         self.sketch = sketch
         self.keep_shingles = keep_shingles
         self.records: list[DocumentRecord] = []
@@ -142,7 +144,10 @@ class _Corpus:
         # dedup needs only the sketches (~0.5 KB per document), not the shingles
         self._pending = self._worker.submit(self._featurize, batch.texts)
         if self.keep_shingles:  # texts are re-read only to align passages
-            self.store.add_utf8(batch.texts)
+            if batch.lines is not None:
+                self.store.add_lines(*batch.lines, self.text_key)
+            else:
+                self.store.add_utf8(batch.texts)
         lengths = pc.utf8_length(batch.texts).to_pylist()
         for i, meta in enumerate(batch.meta()):
             self.records.append(DocumentRecord(batch.ids[i], batch.sources[i], batch.dates[i], lengths[i],
@@ -160,12 +165,18 @@ class _Corpus:
         repeated ones are wanted (each part filtered before the parts are joined)."""
         self._collect()
         self._worker.shutdown()
+        joined = None
         if self._seen is not None:
-            seen = self._seen
-            self._parts = [replace(p, shingles=flat, offsets=offsets) for p in self._parts
-                           for flat, offsets in [_kernels.keep_repeated(p.shingles, p.offsets, seen)]]
+            # Each part's repeated shingles go straight to their place in one array.
+            masks = [_kernels.repeated_mask(p.shingles, self._seen) for p in self._parts]
+            joined = np.empty(sum(int(count) for _, count in masks), dtype=np.uint64)
+            at = 0
+            for k, (p, (keep, count)) in enumerate(zip(self._parts, masks, strict=True)):
+                offsets = _kernels.compact(p.shingles, p.offsets, keep, joined[at : at + count])
+                self._parts[k] = replace(p, shingles=joined[at : at + count], offsets=offsets)
+                at += int(count)
             self._seen = None
-        features = Features.concat(self._parts, self.sketch.num_perm)
+        features = Features.concat(self._parts, self.sketch.num_perm, shingles=joined)
         self._parts = [features]
         return features
 
@@ -255,7 +266,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
     numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     with TextStore() as store:
         corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
-                         only_repeated=not cfg.near.exact_jaccard)
+                         only_repeated=not cfg.near.exact_jaccard, text_key=cfg.read.text_column)
         with timer.stage("read_and_sketch"):
             for batch in readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers):
                 corpus.add(batch)

@@ -34,6 +34,7 @@ from typing import IO, Any, cast
 
 import charset_normalizer
 import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import zstandard
@@ -580,6 +581,9 @@ class DocumentBatch:
     origins: list[str]
     meta_rows: list[dict[str, Any]] | None = None
     meta_json: list[bytes] | None = None
+    lines: tuple[str, npt.NDArray[np.int64]] | None = None
+    """For documents read from a plain JSON Lines file: the file, and where each line starts
+    and ends in it (``n + 1`` bounds), so the text store can re-read them in place."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -616,13 +620,16 @@ def _batched(docs: Iterator[Document], size: int) -> Iterator[DocumentBatch]:
         yield DocumentBatch.of(batch)
 
 
-def _fast_jsonl_block(block: bytes, config: ReadConfig) -> tuple[int, DocumentBatch | None]:
+def _fast_jsonl_block(block: bytes, config: ReadConfig, disk: str,
+                      offset: int | None) -> tuple[int, DocumentBatch | None]:
     """The number of lines of a block of JSON Lines, and its documents parsed by one compiled
     pass (``_jsonl.parse_block``), or ``None`` when anything in it needs the per-line
     reader's care (invalid UTF-8 or JSON, blank lines, missing or empty ids or texts, long
     texts, odd dates); the caller then reads it line by line, so both paths give the same
     documents and problems. The documents' ``origins`` are left to the caller, which knows
-    where the block starts. Releases the GIL while it parses, so blocks parse side by side."""
+    the block's first line; ``offset``, where the block starts in ``disk`` (None when
+    compressed), gives the documents' ``lines``. Releases the GIL while it parses, so blocks
+    parse side by side."""
     import pyarrow.compute as pc
 
     data = np.frombuffer(block, dtype=np.uint8)
@@ -660,27 +667,32 @@ def _fast_jsonl_block(block: bytes, config: ReadConfig) -> tuple[int, DocumentBa
     # The other members, as the per-line reader would read them (orjson, then json).
     meta_json = meta.tobytes().split(b"\n")[:-1] if len(meta) > 3 * n else None
     sources = [s or None for s in column(config.source_column).to_pylist()]
+    lines = (disk, np.concatenate([[0], ends]) + offset) if offset is not None else None
     return n, DocumentBatch(ids, text, sources, dates, ["utf-8"] * n, [[] for _ in range(n)], [],
-                            meta_json=meta_json)
+                            meta_json=meta_json, lines=lines)
 
 
 JSONL_BLOCK_BYTES = 8 << 20
 
 
-def _jsonl_blocks(fh: io.BufferedIOBase) -> Iterator[bytes]:
-    """Blocks of whole lines (the last one may lack its newline), copied once."""
+def _jsonl_blocks(fh: io.BufferedIOBase, start: int) -> Iterator[tuple[bytes, int]]:
+    """Blocks of whole lines (the last one may lack its newline), copied once, with where
+    each starts in the stream (the stream's first byte at ``start``)."""
     carry = b""
+    at = start
     while True:
         chunk = fh.read(JSONL_BLOCK_BYTES)
         if not chunk:
             if carry:
-                yield carry
+                yield carry, at
             return
         cut = chunk.rfind(b"\n") + 1
         if cut == 0:
             carry += chunk  # one line longer than a block: read on
             continue
-        yield b"".join((carry, memoryview(chunk)[:cut])) if carry or cut < len(chunk) else chunk
+        block = b"".join((carry, memoryview(chunk)[:cut])) if carry or cut < len(chunk) else chunk
+        yield block, at
+        at += len(block)
         carry = chunk[cut:]
 
 
@@ -696,8 +708,10 @@ def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
             if any(head.startswith(bom) for bom, _ in _BOMS):  # UTF-16/32: decoded as one stream
                 yield from _batched((d for d, _ in _jsonl_records(file, fh, config, problems) if d), size)
                 return
-            if head.startswith(b"\xef\xbb\xbf"):
+            bom = head.startswith(b"\xef\xbb\xbf")
+            if bom:
                 fh.read(3)
+            plain = _input_compression(disk) is None  # lines can be re-read in place
             fallback_seen = [False]
             first_line = 1
             with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="twicetold-read") as pool:
@@ -715,8 +729,9 @@ def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
                                                               fallback_seen), size)
                     first_line += n_lines
 
-                for block in _jsonl_blocks(fh):
-                    pending.append((pool.submit(_fast_jsonl_block, block, config), block))
+                for block, at in _jsonl_blocks(fh, 3 if bom else 0):
+                    pending.append((pool.submit(_fast_jsonl_block, block, config, disk, at if plain else None),
+                                    block))
                     if len(pending) > threads:
                         yield from settle()
                 while pending:

@@ -49,7 +49,10 @@ class Features:
     offsets: npt.NDArray[np.int64]
 
     @classmethod
-    def concat(cls, parts: list[Features], num_perm: int) -> Features:
+    def concat(cls, parts: list[Features], num_perm: int,
+               shingles: npt.NDArray[np.uint64] | None = None) -> Features:
+        """The parts one after another; ``shingles``, when given, already holds the parts'
+        shingles back to back (they are views of it), so they are not copied again."""
         if not parts:
             return cls(np.empty(0, np.int64), np.empty((0, 2), np.uint64), np.empty((0, num_perm), np.uint32),
                        np.empty(0, np.uint64), np.zeros(1, np.int64))
@@ -57,7 +60,8 @@ class Features:
         offsets = np.concatenate([parts[0].offsets[:1]] + [p.offsets[1:] + s for p, s in zip(parts, shifts,
                                                                                             strict=True)])
         return cls(np.concatenate([p.n_tokens for p in parts]), np.concatenate([p.content for p in parts]),
-                   np.concatenate([p.signatures for p in parts]), np.concatenate([p.shingles for p in parts]),
+                   np.concatenate([p.signatures for p in parts]),
+                   shingles if shingles is not None else np.concatenate([p.shingles for p in parts]),
                    offsets)
 
     def shingle_set(self, i: int) -> npt.NDArray[np.uint64]:

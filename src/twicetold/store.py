@@ -1,19 +1,42 @@
 """A temporary, append-only text store: texts are re-read only for the pairs that need
-alignment, so memory does not hold the corpus (compressed files and standard input cannot
-be re-read cheaply, so the store keeps its own copy)."""
+alignment, so memory does not hold the corpus.
+
+Texts of plain (uncompressed) JSON Lines files are not copied at all: the store keeps where
+each document's line lies in its file and decodes that line again when the text is asked
+for. Everything else (compressed files, folders, CSV, Parquet) is copied into a temporary
+file, since those cannot be re-read cheaply by position. The input files must not change
+while the scan runs.
+"""
 
 from __future__ import annotations
 
+import bisect
+import json
 import os
 import tempfile
+from dataclasses import dataclass
 from types import TracebackType
 
 import numpy as np
+import numpy.typing as npt
+import orjson
 import pyarrow as pa
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """Documents ``first..first + len(bounds) - 2``: document ``first + k`` is the bytes
+    ``bounds[k]:bounds[k + 1]`` of ``fd``, UTF-8 text (``key`` None) or a JSON line whose
+    ``key`` field is the text."""
+
+    first: int
+    bounds: npt.NDArray[np.int64]
+    fd: int
+    key: str | None
+
+
 class TextStore:
-    """Texts kept in a temporary file, by position of insertion.
+    """Texts by position of insertion.
 
     >>> with TextStore() as store:
     ...     store.add("first"), store.add("deuxième")
@@ -25,38 +48,72 @@ class TextStore:
     def __init__(self, directory: str | None = None) -> None:
         fd, self.path = tempfile.mkstemp(prefix="twicetold-texts-", suffix=".bin", dir=directory)
         self._file = os.fdopen(fd, "w+b")
-        self._offsets: list[int] = [0]
         self._fd = self._file.fileno()
+        self._size = 0  # bytes written to the temporary file
+        self._segments: list[_Segment] = []
+        self._firsts: list[int] = []
+        self._inputs: dict[str, int] = {}  # input files read in place, and their descriptors
+        self._count = 0
+
+    def _append(self, bounds: npt.NDArray[np.int64], fd: int, key: str | None) -> None:
+        self._segments.append(_Segment(self._count, bounds, fd, key))
+        self._firsts.append(self._count)
+        self._count += len(bounds) - 1
 
     def add(self, text: str) -> int:
         data = text.encode("utf-8", "surrogatepass")
         self._file.write(data)
-        self._offsets.append(self._offsets[-1] + len(data))
-        return len(self._offsets) - 2
+        self._append(np.array([self._size, self._size + len(data)], dtype=np.int64), self._fd, None)
+        self._size += len(data)
+        return self._count - 1
 
     def add_utf8(self, texts: pa.LargeStringArray) -> None:
         """Append an Arrow string column's texts, writing its UTF-8 buffer as it is."""
-        _, offsets_buf, data_buf = texts.buffers()
-        offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
         if len(texts) == 0:
             return
+        _, offsets_buf, data_buf = texts.buffers()
+        offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
         if data_buf is not None:
             self._file.write(memoryview(data_buf)[offsets[0] : offsets[-1]])
-        self._offsets.extend((offsets[1:] - offsets[0] + self._offsets[-1]).tolist())
+        self._append(offsets - offsets[0] + self._size, self._fd, None)
+        self._size += int(offsets[-1] - offsets[0])
+
+    def add_lines(self, path: str, bounds: npt.NDArray[np.int64], key: str) -> None:
+        """Append documents that are JSON lines of ``path`` (line ``k`` is the bytes
+        ``bounds[k]:bounds[k + 1]``), their text the ``key`` field: nothing is copied."""
+        if path not in self._inputs:
+            self._inputs[path] = os.open(path, os.O_RDONLY)
+        self._append(np.asarray(bounds, dtype=np.int64), self._inputs[path], key)
 
     def flush(self) -> None:
         """Write buffered texts to the file (before other processes read it)."""
         self._file.flush()
 
     def get(self, index: int) -> str:
-        self._file.flush()
-        start, end = self._offsets[index], self._offsets[index + 1]
-        return os.pread(self._fd, end - start, start).decode("utf-8", "surrogatepass")
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        segment = self._segments[bisect.bisect_right(self._firsts, index) - 1]
+        k = index - segment.first
+        start, end = int(segment.bounds[k]), int(segment.bounds[k + 1])
+        if segment.fd == self._fd:
+            self._file.flush()
+        data = os.pread(segment.fd, end - start, start)
+        if segment.key is not None:
+            try:
+                row = orjson.loads(data)
+            except orjson.JSONDecodeError:  # integers beyond 64 bits in other fields
+                row = json.loads(data)
+            text: str = row[segment.key]
+            return text
+        return data.decode("utf-8", "surrogatepass")
 
     def __len__(self) -> int:
-        return len(self._offsets) - 1
+        return self._count
 
     def close(self) -> None:
+        for fd in self._inputs.values():
+            os.close(fd)
+        self._inputs.clear()
         if not self._file.closed:
             self._file.close()
         if os.path.exists(self.path):
