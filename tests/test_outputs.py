@@ -242,3 +242,37 @@ def test_scan_results_round_trip(tmp_path: Path) -> None:
     assert texts["a"][passage["a_start"]:passage["a_end"]] == wire
     assert texts["b"][passage["b_start"]:passage["b_end"]] == wire
     assert pq.read_table(out / "pairs.parquet").to_pylist() == [pair]
+
+
+def test_tables_written_side_by_side_are_the_same_files(tmp_path: Path) -> None:
+    """Tables written by two processes (forked) hold the same bytes as written by one."""
+    wire = ("Dockworkers at the port of Arden walked out on Monday, halting container traffic for the "
+            "third time this year, union officials said.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for k in range(6):
+        (corpus / f"d{k}.txt").write_text(f"Report {k}. " + wire + f" More on {k} later.", encoding="utf-8")
+    for result in (make_result(), twicetold.scan([corpus])):
+        one = snapshot(write_results(result, tmp_path / "one", force=True, workers=1))
+        two = snapshot(write_results(result, tmp_path / "two", force=True, workers=2))
+        one.pop("run.json"), two.pop("run.json")
+        assert one == two and set(one) == {f"{t}.{ext}" for t in TABLES for ext in ("jsonl", "parquet")}
+
+
+@pytest.mark.parametrize(("table", "error"), [("pairs", OutputError), ("documents", RuntimeError)])
+def test_failure_in_any_writing_process_fails_and_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   table: str, error: type[Exception]) -> None:
+    """With two processes, a table that fails in the forked child (pairs: the documents,
+    heaviest, stay in the parent) or in the parent fails the whole write, and nothing is
+    left behind."""
+    real = outputs.write_table
+
+    def failing(folder: Path, name: str, *args: Any, **kwargs: Any) -> None:
+        if name == table:
+            raise RuntimeError("disk full")
+        real(folder, name, *args, **kwargs)
+
+    monkeypatch.setattr(outputs, "write_table", failing)
+    with pytest.raises(error):
+        write_results(make_result(), tmp_path / "results", workers=2)
+    assert list(tmp_path.iterdir()) == []

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
 
 import twicetold
-from twicetold.quotes import quote_spans
+from twicetold.quotes import MARKS, MAX_QUOTE, quote_spans
 
 from .test_align import prose
 
@@ -114,3 +115,20 @@ def test_quotation_marks_straight_typographic_and_arabic(text: str, inside: str)
 def test_quotation_does_not_run_over_a_blank_line() -> None:
     text = "He said “we will rebuild\n\nThe next paragraph” ends here."
     assert quote_spans(text) == []
+
+
+def test_quote_spans_agree_with_a_regular_expression() -> None:
+    """The find-based scan against the plain reference: a regular expression whose body runs
+    to the closing mark over single line breaks but not over a blank line, on random texts
+    made of marks, letters and every kind of whitespace."""
+    body = r"[^{close}\n]*(?:\n(?![ \t\r]*\n)[^{close}\n]*)*"
+    reference = re.compile("|".join(f"{re.escape(o)}{body.format(close=re.escape(c))}{re.escape(c)}"
+                                    for o, c in MARKS.items()))
+    rng = random.Random(3)
+    alphabet = ["a", " ", "\n", "\t", "\r", *MARKS, *MARKS.values()]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        expected = [m.span() for m in reference.finditer(text) if m.end() - m.start() <= MAX_QUOTE]
+        assert quote_spans(text) == expected, repr(text)
+    long_quote = "“" + "a" * MAX_QUOTE + "” then “short”"
+    assert quote_spans(long_quote) == [(MAX_QUOTE + 8, MAX_QUOTE + 15)]

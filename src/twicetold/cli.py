@@ -222,7 +222,7 @@ def scan_cmd(inputs: tuple[str, ...], outdir: str, force: bool, as_json: bool, q
         result = scan(list(inputs), cfg, progress=progress)
     # Absolute paths, so the report and the web app can re-read the texts from anywhere.
     absolute = [i if i == "-" else os.path.abspath(i) for i in inputs]
-    write_results(result, outdir, force=force, parameters=cfg.to_dict(), inputs=absolute)
+    write_results(result, outdir, force=force, parameters=cfg.to_dict(), inputs=absolute, workers=cfg.n_workers)
     _print_problems(result)
     if as_json:
         click.echo(json.dumps({"output": outdir, **result.run}, indent=2))

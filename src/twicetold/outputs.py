@@ -5,13 +5,16 @@ when complete, so a failure or Ctrl-C leaves no half-written folder.
 
 from __future__ import annotations
 
+import gc
 import json
+import operator
 import os
 import platform
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -98,6 +101,20 @@ def atomic_path(path: str | os.PathLike[str], force: bool, is_dir: bool) -> Iter
         raise
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: a scan and its outputs make objects by the
+    million (records, pairs, rows) and none in cycles, so the collector's passes over them
+    would be pure cost (they took a third of the time of writing 100k documents' rows)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     """One JSON object per line, UTF-8 (orjson: JSON types natively, anything else via jsonable)."""
     option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
@@ -131,18 +148,63 @@ def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.
 
 def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
     """Output rows of documents: the fixed fields, then the carried-through input columns
-    (a column whose name clashes with a fixed field is written as ``input_<name>``)."""
-    rows = []
-    for d in documents:
-        row = {k: getattr(d, k) for k in DOCUMENT_FIELDS}
-        for k, v in d.meta.items():
-            row[f"input_{k}" if k in row else k] = v
-        rows.append(row)
-    # Parquet needs one schema: every row gets every column.
-    columns: dict[str, None] = {}
-    for r in rows:
-        columns.update(dict.fromkeys(r))
-    return [{c: r.get(c) for c in columns} for r in rows]
+    (a column whose name clashes with a fixed field is written as ``input_<name>``). Every
+    row gets every column (Parquet needs one schema), in the order the columns appear."""
+    docs = list(documents)
+    fixed = list(map(operator.attrgetter(*DOCUMENT_FIELDS), docs))
+    input_columns = list(dict.fromkeys(k for d in docs for k in d.meta))
+    if not input_columns:
+        return [dict(zip(DOCUMENT_FIELDS, values, strict=True)) for values in fixed]
+    names = list(DOCUMENT_FIELDS)
+    for k in input_columns:
+        names.append(f"input_{k}" if k in names else k)
+    return [dict(zip(names, values + tuple(d.meta.get(k) for k in input_columns), strict=True))
+            for values, d in zip(fixed, docs, strict=True)]
+
+
+def _in_parallel(jobs: list[tuple[float, Callable[[], None]]], workers: int) -> None:
+    """Run ``(weight, job)`` jobs spread over ``workers`` processes: the heaviest first, each
+    to the least loaded process; the others are forked children, which see the results in
+    memory as they are (nothing is pickled) and only write files. Fails if any job failed."""
+    if workers <= 1 or len(jobs) < 2 or not hasattr(os, "fork"):
+        for _, job in jobs:
+            job()
+        return
+    groups: list[list[Callable[[], None]]] = [[] for _ in range(min(workers, len(jobs)))]
+    load = [0.0] * len(groups)
+    for weight, job in sorted(jobs, key=lambda j: -j[0]):
+        k = load.index(min(load))
+        groups[k].append(job)
+        load[k] += weight
+    children = []
+    for group in groups[1:]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: write, then leave without running the parent's cleanup
+            code = 1
+            try:
+                for job in group:
+                    job()
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        children.append(pid)
+    failure: BaseException | None = None
+    try:
+        for job in groups[0]:
+            job()
+    except BaseException as exc:
+        failure = exc
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 and failure is None:
+            failure = OutputError("writing the results failed in a worker process (see the message above)",
+                                  "check the free space and permissions of the output folder")
+    if failure is not None:
+        raise failure
 
 
 def versions() -> dict[str, str]:
@@ -156,24 +218,37 @@ def versions() -> dict[str, str]:
 
 
 def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = False,
-                  parameters: dict[str, Any] | None = None, inputs: list[str] | None = None) -> Path:
+                  parameters: dict[str, Any] | None = None, inputs: list[str] | None = None,
+                  workers: int = 1) -> Path:
     """Write a scan's results folder: ``pairs``, ``clusters``, ``documents``, ``passages`` and
     ``passage_clusters`` as JSON Lines and Parquet, plus ``run.json``. Replaces an existing
-    folder only with ``force``."""
-    with atomic_path(outdir, force, is_dir=True) as tmp:
-        write_table(tmp, "pairs", [
-            {"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
-             "direction": p.direction, "same_source": p.same_source,
-             "passages": [fields(x) for x in p.passages]} for p in result.pairs
-        ], PAIRS_SCHEMA)
-        write_table(tmp, "passages", [fields(o) for o in result.occurrences], PASSAGES_SCHEMA)
-        write_table(tmp, "passage_clusters", [fields(c) for c in result.passage_clusters],
-                    PASSAGE_CLUSTERS_SCHEMA)
-        write_table(tmp, "clusters", [
-            {"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
-             "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters
-        ], CLUSTERS_SCHEMA)
-        write_table(tmp, "documents", document_rows(result.documents))
+    folder only with ``force``. With ``workers`` > 1 the tables are written by that many
+    processes side by side (forked, where the platform can)."""
+    with gc_paused(), atomic_path(outdir, force, is_dir=True) as tmp:
+        def pairs() -> None:
+            write_table(tmp, "pairs", [
+                {"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
+                 "direction": p.direction, "same_source": p.same_source,
+                 "passages": [fields(x) for x in p.passages]} for p in result.pairs
+            ], PAIRS_SCHEMA)
+
+        def clusters() -> None:
+            write_table(tmp, "clusters", [
+                {"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
+                 "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters
+            ], CLUSTERS_SCHEMA)
+
+        # Weights: roughly the bytes each table writes, to spread them over the processes.
+        _in_parallel([
+            (200.0 * len(result.pairs) + 100 * sum(len(p.passages) for p in result.pairs), pairs),
+            (sum(len(o.text) + 150 for o in result.occurrences),
+             lambda: write_table(tmp, "passages", [fields(o) for o in result.occurrences], PASSAGES_SCHEMA)),
+            (sum(len(c.text) + 150 for c in result.passage_clusters),
+             lambda: write_table(tmp, "passage_clusters", [fields(c) for c in result.passage_clusters],
+                                 PASSAGE_CLUSTERS_SCHEMA)),
+            (100.0 * sum(len(c.members) for c in result.clusters), clusters),
+            (400.0 * len(result.documents), lambda: write_table(tmp, "documents", document_rows(result.documents))),
+        ], workers)
         problems = [fields(p) for p in result.problems]
         run = {
             "schema_version": SCHEMA_VERSION,

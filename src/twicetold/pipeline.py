@@ -6,7 +6,6 @@ one found or dropped.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import multiprocessing as mp
 import os
 import time
@@ -32,7 +31,7 @@ from .cluster import Components, CorpusInfo, PassageReport, components, keep_ord
 from .config import PassageConfig, ScanConfig, SketchConfig
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
-from .outputs import atomic_path, check_destination, write_jsonl
+from .outputs import atomic_path, check_destination, gc_paused, write_jsonl
 from .sketch import Features, featurize
 from .store import TextStore
 
@@ -238,21 +237,8 @@ class PipelineState:
 def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = None, *,
                  progress: Progress | None = None) -> Iterator[PipelineState]:
     """Run every stage; yield their state while the temporary text store is open."""
-    with _gc_paused(), _stages(inputs, config, progress) as state:
+    with gc_paused(), _stages(inputs, config, progress) as state:
         yield state
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: a scan makes objects by the million (records,
-    pairs) and none of them in cycles, so its full passes over them would be pure cost."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
