@@ -5,15 +5,17 @@
     python benchmarks/bench_scale.py --dedup --docs 1000000   # dedup 1,000,000 articles (~4 GB)
 
 **scan** (default): ``twicetold scan CORPUS -o RESULTS`` with default settings (near duplicates
-and passages), once with ``--workers 1`` and once with the default (all cores), each in its own
-process: wall time of the command (process start, imports and writing the results folder
-included), peak resident memory of that process, the per-stage timings of its ``run.json``,
-throughput in MB/s and MB/s per core, and the scaling ratio (one worker's time over all
-cores'). Then the passage accuracy on the planted partial copies: character recall, precision
-and F1 of the passages found in each planted (source, copy) pair against the planted spans
-(``twicetold.evaluation.char_overlap``, both sides, micro-averaged), how many planted passages
-are reported as one passage (not fragmented, not merged with another planted block), and how
-many pairs were reported between documents that share no planted text.
+and passages), once with ``--workers 1`` pinned to one CPU (``sched_setaffinity``: the reader
+and sketch threads would otherwise still share the other cores, so "one worker" would not be
+one core) and once with the default (all cores), each in its own process: wall time of the
+command (process start, imports and writing the results folder included), peak resident memory
+of that process, the per-stage timings of its ``run.json``, throughput in MB/s and MB/s per
+core, and the scaling ratio (one worker's time over all cores'). Then the passage accuracy on
+the planted partial copies: character recall, precision and F1 of the passages found in each
+planted (source, copy) pair against the planted spans (``twicetold.evaluation.char_overlap``,
+both sides, micro-averaged), how many planted passages are reported as one passage (not
+fragmented, not merged with another planted block), and how many pairs were reported between
+documents that share no planted text.
 
 **dedup** (``--dedup``): ``twicetold dedup CORPUS -o OUT`` with default settings (all cores):
 wall time, peak memory, MB/s per core, and how many removed documents are planted copies.
@@ -214,11 +216,21 @@ def passage_accuracy(results: Path, corpus: Path) -> dict[str, Any]:
 # The runs
 
 
+def on_cpus(cpus: int, cmd: list[str]) -> list[str]:
+    """``cmd`` run on the first ``cpus`` CPUs only (the affinity survives ``exec``)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return cmd
+    first = sorted(os.sched_getaffinity(0))[:cpus]
+    pin = ("import os, sys; os.sched_setaffinity(0, set(map(int, sys.argv[1].split(','))));"
+           " os.execv(sys.argv[2], sys.argv[2:])")
+    return [sys.executable, "-S", "-c", pin, ",".join(map(str, first)), *cmd]
+
+
 def run_scan(corpus: Path, out: Path, workers: int | None, env: dict[str, str] | None) -> dict[str, Any]:
     results = out / ("results" if workers is None else f"results-w{workers}")
     cmd = [*twicetold_cmd(), "scan", str(corpus), "-o", str(results), "--force", "-q"]
     if workers is not None:
-        cmd += ["--workers", str(workers)]
+        cmd = on_cpus(workers, [*cmd, "--workers", str(workers)])
     run = measure(cmd, env)
     record = json.loads((results / "run.json").read_text(encoding="utf-8"))
     run.update(timings=record.get("timings", {}), counts=record.get("counts", {}), results=str(results))
@@ -288,7 +300,8 @@ def scan_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     if len(rows) == 2:
         inner = rows[1]["timings"].get("total", 0) / max(rows[0]["timings"].get("total", 0), 1e-9)
         lines.append(f"scaling: {rows[1]['wall_seconds'] / rows[0]['wall_seconds']:.2f}x faster on {cpus} cores "
-                     f"than on 1 worker (wall; {inner:.2f}x by run.json totals, without process start and "
+                     f"than on 1 worker pinned to one CPU (wall; {inner:.2f}x by run.json totals, without process "
+                     f"start and "
                      f"writing results); same pairs and clusters: {same}")
     c = rows[0]["counts"]
     lines.append("counts: " + ", ".join(f"{k} {v}" for k, v in c.items() if not isinstance(v, dict)))
