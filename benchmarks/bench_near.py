@@ -11,7 +11,8 @@ shingling, sketching, LSH, verification).
 
 - **twicetold** runs through its library with its defaults (all cores):
   ``scan([path], ScanConfig(near=NearConfig(threshold=0.5), passages=PassageConfig(enabled=False)))``;
-  its pairs are the ``exact`` and ``near`` ones. **twicetold-1w** is the same on one worker.
+  its pairs are the ``exact`` and ``near`` ones. **twicetold-1w** is the same with ``workers=1``,
+  pinned to one CPU.
 - **datasketch** and **rensa** run as their users run them, in one Python process, with the
   tokenizer their documentation shows (``text.lower().split()``, shingles
   ``" ".join(words[i:i + 5])``): ``MinHash(num_perm=128)`` + ``update_batch`` +
@@ -219,7 +220,10 @@ def peak_rss_mb() -> float:
 
 
 def child(tool: str, path: str, warmup: str | None) -> dict[str, Any]:
-    """Run one tool once; the wall time covers the timed span only."""
+    """Run one tool once; the wall time covers the timed span only. ``twicetold-1w`` runs on
+    one CPU (its reader and sketch threads would otherwise still share the others)."""
+    if tool == "twicetold-1w" and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if tool.startswith("twicetold"):
         out, seconds = run_twicetold(path, 1 if tool == "twicetold-1w" else 0, warmup)
     else:
