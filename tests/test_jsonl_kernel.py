@@ -194,3 +194,38 @@ def test_texts_reread_in_place_are_the_texts_read(tmp_path: Path, variant: str) 
         in_place = bool(state.corpus.store._inputs)
     assert in_place == (variant != "zst")
     assert got == {r["id"]: r["text"] for r in rows}
+
+
+@pytest.mark.parametrize("variant", ["plain", "bom-crlf-no-final-newline", "zst"])
+def test_copy_through_the_compiled_reader_writes_the_careful_copy(tmp_path: Path, variant: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``copy_filtered`` on JSON Lines (runs of kept lines from blocks the compiled reader
+    takes, line by line for the others) writes exactly what copying every record the careful
+    way writes: the same bytes, malformed and blank lines left out, BOM and line endings kept."""
+    import zstandard
+
+    rng = random.Random(11)
+    lines = []
+    for n in range(500):
+        line = json.dumps({"id": f"d{n}", "text": random_text(rng) + " words", "n": n}, ensure_ascii=n % 3 == 0)
+        if rng.random() < 0.01:
+            line = line[:-2]  # malformed
+        elif rng.random() < 0.01:
+            line = ""  # blank
+        lines.append(line)
+    newline = "\r\n" if variant.startswith("bom") else "\n"
+    data = newline.join(lines).encode("utf-8") + (b"" if variant.startswith("bom") else b"\n")
+    if variant.startswith("bom"):
+        data = b"\xef\xbb\xbf" + data
+    path = tmp_path / ("c.jsonl.zst" if variant == "zst" else "c.jsonl")
+    path.write_bytes(zstandard.ZstdCompressor().compress(data) if variant == "zst" else data)
+    monkeypatch.setattr(readers, "JSONL_BLOCK_BYTES", 2048)
+    keep = {f"d{n}" for n in range(500) if rng.random() < 0.8}
+    expected = b"".join(raw for doc, raw in readers._records(str(path), "jsonl", ReadConfig(), [])
+                        if doc is None or doc.id in keep)
+    for threads in (1, 2):
+        out = tmp_path / f"out{threads}.jsonl"
+        kept = readers.copy_filtered(path, out, keep, ReadConfig(), threads=threads)
+        assert out.read_bytes() == expected
+        assert kept == len(keep & {doc.id for doc, _ in readers._records(str(path), "jsonl", ReadConfig(), [])
+                                   if doc is not None})

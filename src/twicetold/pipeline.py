@@ -496,5 +496,5 @@ def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config:
     with atomic_path(removed_path, force, is_dir=False) as tmp_map, \
             atomic_path(output, force, is_dir=input_is_dir) as tmp_out:
         write_jsonl(tmp_map, rows)
-        kept = readers.copy_filtered(input, tmp_out, keep, cfg.read)
+        kept = readers.copy_filtered(input, tmp_out, keep, cfg.read, threads=cfg.n_workers)
     return DedupResult(kept, removed, result)

@@ -696,6 +696,57 @@ def _jsonl_blocks(fh: io.BufferedIOBase, start: int) -> Iterator[tuple[bytes, in
         carry = chunk[cut:]
 
 
+@dataclass
+class _ParsedBlock:
+    """A block of JSON Lines as the compiled reader left it: its documents, or ``None`` when
+    the block must be read line by line."""
+
+    block: bytes
+    first_line: int
+    n_lines: int
+    batch: DocumentBatch | None
+
+
+def _parsed_blocks(file: str, disk: str, fh: io.BufferedIOBase, config: ReadConfig,
+                   threads: int) -> Iterator[_ParsedBlock]:
+    """The blocks of a UTF-8 JSON Lines stream (past any BOM) parsed on ``threads`` threads,
+    in order."""
+    plain = _input_compression(disk) is None  # lines can be re-read in place
+    first_line = 1
+    with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="twicetold-read") as pool:
+        pending: deque[tuple[Future[tuple[int, DocumentBatch | None]], bytes]] = deque()
+
+        def settle() -> _ParsedBlock:
+            nonlocal first_line
+            fast, block = pending.popleft()
+            n_lines, batch = fast.result()
+            if batch is not None:
+                batch.origins = [f"{file}:{first_line + k}" for k in range(n_lines)]
+            parsed = _ParsedBlock(block, first_line, n_lines, batch)
+            first_line += n_lines
+            return parsed
+
+        for block, at in _jsonl_blocks(fh, fh.tell() if plain else 0):
+            pending.append((pool.submit(_fast_jsonl_block, block, config, disk, at if plain else None), block))
+            if len(pending) > threads:
+                yield settle()
+        while pending:
+            yield settle()
+
+
+def _skip_utf8_bom(fh: io.BufferedIOBase) -> bytes:
+    """Read past a UTF-8 byte-order mark at the start of ``fh``; return it (or b"")."""
+    if fh.peek(3)[:3] == b"\xef\xbb\xbf":  # type: ignore[attr-defined]
+        return fh.read(3)
+    return b""
+
+
+def _wide_encoding(fh: io.BufferedIOBase) -> bool:
+    """Whether ``fh`` starts with a UTF-16/32 byte-order mark (then it is decoded as one stream)."""
+    head = fh.peek(4)[:4]  # type: ignore[attr-defined]
+    return any(head.startswith(bom) for bom, _ in _BOMS)
+
+
 def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
                    size: int, threads: int) -> Iterator[DocumentBatch]:
     """JSON Lines in batches: blocks of whole lines are parsed by the compiled reader on
@@ -704,51 +755,64 @@ def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
     file, disk = _resolve(path)
     try:
         with _open_binary(disk, _input_compression(disk)) as fh:
-            head = fh.peek(4)[:4]  # type: ignore[attr-defined]
-            if any(head.startswith(bom) for bom, _ in _BOMS):  # UTF-16/32: decoded as one stream
+            if _wide_encoding(fh):
                 yield from _batched((d for d, _ in _jsonl_records(file, fh, config, problems) if d), size)
                 return
-            bom = head.startswith(b"\xef\xbb\xbf")
-            if bom:
-                fh.read(3)
-            plain = _input_compression(disk) is None  # lines can be re-read in place
+            _skip_utf8_bom(fh)
             fallback_seen = [False]
-            first_line = 1
-            with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="twicetold-read") as pool:
-                pending: deque[tuple[Future[tuple[int, DocumentBatch | None]], bytes]] = deque()
-
-                def settle() -> Iterator[DocumentBatch]:
-                    nonlocal first_line
-                    fast, block = pending.popleft()
-                    n_lines, batch = fast.result()
-                    if batch is not None:
-                        batch.origins = [f"{file}:{first_line + k}" for k in range(n_lines)]
-                        yield batch
-                    else:
-                        yield from _batched(_jsonl_slow_block(file, block, first_line, config, problems,
-                                                              fallback_seen), size)
-                    first_line += n_lines
-
-                for block, at in _jsonl_blocks(fh, 3 if bom else 0):
-                    pending.append((pool.submit(_fast_jsonl_block, block, config, disk, at if plain else None),
-                                    block))
-                    if len(pending) > threads:
-                        yield from settle()
-                while pending:
-                    yield from settle()
+            for parsed in _parsed_blocks(file, disk, fh, config, threads):
+                if parsed.batch is not None:
+                    yield parsed.batch
+                else:
+                    yield from _batched((doc for doc, _ in _jsonl_block_records(
+                        file, parsed.block, parsed.first_line, config, problems, fallback_seen)), size)
     except (OSError, EOFError, zstandard.ZstdError) as exc:
         raise InputError(f"{file} cannot be read: {exc}", "check that the file is complete and not corrupt") from exc
 
 
-def _jsonl_slow_block(file: str, block: bytes, first_line: int, config: ReadConfig, problems: list[InputProblem],
-                      fallback_seen: list[bool]) -> Iterator[Document]:
-    """The documents of a block of lines, read one line at a time with every check."""
+def _jsonl_block_records(file: str, block: bytes, first_line: int, config: ReadConfig,
+                         problems: list[InputProblem], fallback_seen: list[bool]) -> Iterator[tuple[Document, bytes]]:
+    """The documents of a block of lines, read one line at a time with every check, with
+    each one's line as it is in the file."""
     _, lines = _lines(io.BufferedReader(io.BytesIO(block)))
     for number, (raw, text, encoding, warning) in enumerate(lines, first_line):
         doc = _jsonl_line(file, number, raw, text, encoding, warning, config, problems, not fallback_seen[0])
         fallback_seen[0] = fallback_seen[0] or warning is not None
         if doc is not None:
-            yield doc
+            yield doc, raw
+
+
+def _copy_jsonl(path: str, keep_ids: Container[str], config: ReadConfig, sink: io.BufferedIOBase | IO[bytes],
+                threads: int) -> int:
+    """The lines of the documents in ``keep_ids`` copied to ``sink`` byte for byte: blocks the
+    compiled reader takes are copied in runs of kept lines, the others line by line."""
+    file, disk = _resolve(path)
+    written = 0
+    with _open_binary(disk, _input_compression(disk)) as fh:
+        if _wide_encoding(fh):
+            for doc, raw in _jsonl_records(file, fh, config, []):
+                if doc is None or doc.id in keep_ids:
+                    sink.write(raw)
+                    written += doc is not None
+            return written
+        sink.write(_skip_utf8_bom(fh))
+        for parsed in _parsed_blocks(file, disk, fh, config, threads):
+            if parsed.batch is None:
+                for doc, raw in _jsonl_block_records(file, parsed.block, parsed.first_line, config, [], [False]):
+                    if doc.id in keep_ids:
+                        sink.write(raw)
+                        written += 1
+                continue
+            data = np.frombuffer(parsed.block, dtype=np.uint8)
+            bounds = np.concatenate([[0], np.flatnonzero(data == 10) + 1, [len(data)]])[: parsed.n_lines + 1]
+            keep = np.fromiter((i in keep_ids for i in parsed.batch.ids), dtype=bool, count=parsed.n_lines)
+            # Runs of kept lines, each written in one call.
+            edges = np.flatnonzero(np.diff(np.concatenate([[False], keep, [False]]).astype(np.int8)))
+            view = memoryview(parsed.block)
+            for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                sink.write(view[bounds[start] : bounds[stop]])
+            written += int(keep.sum())
+    return written
 
 
 def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, problems: list[InputProblem],
@@ -831,7 +895,7 @@ def _open_output(path: str, name: str) -> Iterator[io.BufferedIOBase | IO[bytes]
 
 
 def copy_filtered(input: str | os.PathLike[str], output: str | os.PathLike[str],
-                  keep_ids: Container[str], config: ReadConfig) -> int:
+                  keep_ids: Container[str], config: ReadConfig, threads: int = 1) -> int:
     """Write the documents of ONE input whose ids are in ``keep_ids`` to ``output``; return their count.
 
     The output has the input's format, columns and row order: JSON Lines and CSV/TSV lines are
@@ -854,6 +918,12 @@ def copy_filtered(input: str | os.PathLike[str], output: str | os.PathLike[str],
         if fmt == "parquet":
             return _copy_parquet(path, records, keep_ids, tmp)
         with _open_output(tmp, out) as sink:
+            if fmt == "jsonl":
+                try:
+                    return _copy_jsonl(path, keep_ids, config, sink, threads)
+                except (OSError, EOFError, zstandard.ZstdError) as exc:
+                    raise InputError(f"{path} cannot be read: {exc}",
+                                     "check that the file is complete and not corrupt") from exc
             for doc, raw in records:
                 if doc is None or doc.id in keep_ids:
                     sink.write(raw)
