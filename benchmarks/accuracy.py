@@ -2,7 +2,8 @@
 
     python benchmarks/accuracy.py            # seeds, Clough & Stevenson, PAN 2013 no-obfuscation
 
-Reads ../shared/ relative to the repository root; writes nothing.
+Reads the project's shared/ folder (beside the repository, see ``evaluation.shared_folder``);
+writes nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import time
 from pathlib import Path
 
 import twicetold
-from twicetold.evaluation import char_overlap, clough_pairing, pan_ceiling, pan_gold, pan_score, spans_on
+from twicetold.evaluation import char_overlap, clough_pairing, pan_ceiling, pan_gold, pan_score, shared_folder, spans_on
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = shared_folder(Path(__file__).resolve().parents[1])
 
 
 def seeds() -> dict[str, float]:

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from twicetold.evaluation import shared_folder
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = shared_folder(REPO)
 SEEDS = SHARED / "seeds"
 DATA = SHARED / "data"
 

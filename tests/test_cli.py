@@ -28,7 +28,8 @@ from twicetold.cli import cli
 from twicetold.config import ScanConfig
 from twicetold.errors import OutputError
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+from .conftest import SEEDS
+
 SEED_A, SEED_B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
 TABLES = ("pairs", "clusters", "documents", "passages", "passage_clusters")
 

@@ -21,8 +21,9 @@ from twicetold.errors import InputError
 from twicetold.model import Document, InputProblem
 from twicetold.readers import copy_filtered, decode_bytes, detect_format, read_documents
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CLOUGH = SHARED / "data" / "clough_stevenson" / "corpus-20090418"
+from .conftest import DATA
+
+CLOUGH = DATA / "clough_stevenson" / "corpus-20090418"
 CFG = ReadConfig()
 
 

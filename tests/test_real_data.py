@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 import twicetold
-from twicetold.evaluation import char_overlap, clough_pairing, pan_ceiling, pan_gold, pan_score, spans_on
+from twicetold.evaluation import char_overlap, clough_pairing, pan_ceiling, pan_gold, pan_score, shared_folder, spans_on
 
 from .conftest import DATA, SEEDS
 
@@ -60,3 +61,20 @@ def test_seed_files_are_not_modified_by_scan(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in SEEDS.iterdir()}
     twicetold.write_results(twicetold.scan([SEEDS]), tmp_path / "out")
     assert {p.name: p.read_bytes() for p in SEEDS.iterdir()} == before
+
+
+def test_shared_folder_found_beside_the_repository_a_clone_came_from(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI runs the tests in a clone made in a temporary folder: the shared folder is then the
+    one beside the repository it was cloned from; ``TWICETOLD_SHARED`` overrides both."""
+    monkeypatch.delenv("TWICETOLD_SHARED", raising=False)
+    (tmp_path / "work" / "shared").mkdir(parents=True)
+    origin = tmp_path / "work" / "repo"
+    subprocess.run(["git", "init", "-q", str(origin)], check=True)
+    clone = tmp_path / "elsewhere" / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True, capture_output=True)
+    assert shared_folder(origin) == tmp_path / "work" / "shared"
+    assert shared_folder(clone) == tmp_path / "work" / "shared"
+    monkeypatch.setenv("TWICETOLD_SHARED", str(tmp_path))
+    assert shared_folder(clone) == tmp_path
+    assert shared_folder(tmp_path / "nowhere" / "repo") == tmp_path

@@ -30,10 +30,8 @@ from twicetold.report import (
     write_report,
 )
 
-from .conftest import scan_to
+from .conftest import REPO, SEEDS, scan_to
 
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO.parent / "shared" / "seeds"
 NEWS = REPO / "examples" / "news.jsonl"
 SEED_A, SEED_B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
 VOID = {"br", "img", "input", "meta", "link", "hr", "col", "source", "wbr"}

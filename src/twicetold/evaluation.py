@@ -4,12 +4,17 @@
 - PAN 2013 text alignment: character-overlap recall and precision of found passages against
   the gold passages on the suspicious side, micro-averaged over the listed pairs.
 - Any span truth (seeds, generated corpora): character F1 of found against true spans.
+
+The labelled data and the seeds live in the project's ``shared/`` folder, beside the
+repository (``shared_folder`` finds it, also from a clone made elsewhere).
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
+import subprocess
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +23,22 @@ from pathlib import Path
 from .pipeline import ScanResult
 
 Span = tuple[int, int]
+
+
+def shared_folder(repo: Path) -> Path:
+    """The ``shared/`` folder (seeds, labelled data) of the repository at ``repo``: the one
+    ``TWICETOLD_SHARED`` names, else the one beside ``repo``, else the one beside the
+    repository ``repo`` was cloned from when that is a local path (CI tests a clone made in a
+    temporary folder). Returns the folder beside ``repo`` when none exists, so that what is
+    missing is named there."""
+    beside = repo.parent / "shared"
+    candidates = [Path(os.environ["TWICETOLD_SHARED"])] if os.environ.get("TWICETOLD_SHARED") else []
+    candidates.append(beside)
+    origin = subprocess.run(["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    if origin and "://" not in origin and ":" not in origin.split("/")[0]:  # a path, not a URL
+        candidates.append(Path(origin).resolve().parent / "shared")
+    return next((c for c in candidates if c.is_dir()), beside)
 
 
 def union_length(spans: Iterable[Span]) -> int:
