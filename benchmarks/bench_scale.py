@@ -247,12 +247,18 @@ def frozen_twicetold(args: argparse.Namespace, out: Path) -> tuple[dict[str, Any
     return snapshot, child_env(snapshot)
 
 
-def scan_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+def prepare(args: argparse.Namespace, out: Path) -> tuple[Path, float, int, dict[str, Any] | None,
+                                                         dict[str, str] | None, float]:
+    """What every report starts from: the corpus and its size in MB, the CPUs, the frozen
+    copy of twicetold with its environment, and the (untimed) compile time of the warm-up."""
     corpus = ensure_corpus(out, args.docs, args.seed, args.compress)
-    mb = text_megabytes(corpus)
-    cpus = os.cpu_count() or 1
     snapshot, env = frozen_twicetold(args, out)
-    compile_seconds = warm_up(out, corpus, env)
+    return (corpus, text_megabytes(corpus), os.cpu_count() or 1, snapshot, env,
+            warm_up(out, corpus, env))
+
+
+def scan_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    corpus, mb, cpus, snapshot, env, compile_seconds = prepare(args, out)
     load_before = os.getloadavg()
     runs: dict[str, list[dict[str, Any]]] = {}
     for label, workers in (("all cores", None), ("1 worker", 1)):
@@ -327,11 +333,7 @@ def scan_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 def dedup_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     from twicetold.synthetic import load_truth
 
-    corpus = ensure_corpus(out, args.docs, args.seed, args.compress)
-    mb = text_megabytes(corpus)
-    cpus = os.cpu_count() or 1
-    snapshot, env = frozen_twicetold(args, out)
-    compile_seconds = warm_up(out, corpus, env)
+    corpus, mb, cpus, snapshot, env, compile_seconds = prepare(args, out)
     target = out / ("dedup.jsonl.zst" if corpus.suffix == ".zst" else "dedup.jsonl")
     load_before = os.getloadavg()
     print("  dedup ...", file=sys.stderr, flush=True)

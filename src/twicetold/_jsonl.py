@@ -221,6 +221,20 @@ NULL_WORD = np.frombuffer(b"null", dtype=np.uint8)
 
 
 @njit(cache=True, nogil=True)
+def _member_key(data, i, end, scratch):  # type: ignore[no-untyped-def]
+    """Index after the ``"key":`` of an object member starting at ``i``, or -1."""
+    if i >= end or data[i] != QUOTE:
+        return -1
+    i, _, _ = _string(data, i + 1, end, scratch, 0, False)
+    if i < 0:
+        return -1
+    i = _skip_space(data, i, end)
+    if i >= end or data[i] != COLON:
+        return -1
+    return i + 1
+
+
+@njit(cache=True, nogil=True)
 def _value(data, i, end, stack, scratch):  # type: ignore[no-untyped-def]
     """Index after the JSON value starting at ``i`` (objects and arrays nested up to
     ``MAX_DEPTH``), or -1 when it is not valid JSON."""
@@ -241,15 +255,9 @@ def _value(data, i, end, stack, scratch):  # type: ignore[no-untyped-def]
                 depth -= 1
                 i += 1
             elif b == LBRACE:
-                if i >= end or data[i] != QUOTE:
-                    return -1
-                i, _, _ = _string(data, i + 1, end, scratch, 0, False)
+                i = _member_key(data, i, end, scratch)
                 if i < 0:
                     return -1
-                i = _skip_space(data, i, end)
-                if i >= end or data[i] != COLON:
-                    return -1
-                i += 1
                 continue
             else:
                 continue
@@ -284,15 +292,9 @@ def _value(data, i, end, stack, scratch):  # type: ignore[no-untyped-def]
                 return -1
             i = _skip_space(data, i + 1, end)
             if top == LBRACE:
-                if i >= end or data[i] != QUOTE:
-                    return -1
-                i, _, _ = _string(data, i + 1, end, scratch, 0, False)
+                i = _member_key(data, i, end, scratch)
                 if i < 0:
                     return -1
-                i = _skip_space(data, i, end)
-                if i >= end or data[i] != COLON:
-                    return -1
-                i += 1
             break
 
 

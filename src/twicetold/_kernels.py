@@ -245,7 +245,7 @@ def count_shingles(flat, seen):  # type: ignore[no-untyped-def]
     """Count each shingle in ``seen`` (indexed by its top bits, saturating at 2).
 
     Most shingles of a corpus occur in one document only and can pair nothing; after every
-    batch is counted, ``keep_repeated`` drops the ones whose slot saw a single occurrence.
+    batch is counted, ``repeated_mask`` and ``compact`` drop the ones whose slot saw a single occurrence.
     A collision only keeps a shingle that is not shared (harmless); a shared shingle is
     never dropped. Each core counts its own parts of the table, so the counts stay exact
     and do not depend on the number of threads.
@@ -289,13 +289,6 @@ def compact(flat, offsets, keep, out):  # type: ignore[no-untyped-def]
                 out[k] = flat[t]
                 k += 1
     return new_offsets
-
-
-def keep_repeated(flat, offsets, seen):  # type: ignore[no-untyped-def]
-    """The shingles whose ``seen`` slot counted two or more, with new per-document offsets."""
-    keep, count = repeated_mask(flat, seen)
-    out = np.empty(count, dtype=np.uint64)
-    return out, compact(flat, offsets, keep, out)
 
 
 @njit(cache=True, nogil=True, parallel=True)
