@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from twicetold import _kernels as k
+from twicetold.candidates import shared_postings
+from twicetold.sketch import Shingles
 
 M64 = (1 << 64) - 1
 
@@ -136,27 +138,80 @@ def test_connected_components_match_reference(rng: np.random.Generator) -> None:
         assert labels[start] == min(seen)
 
 
+def reference_postings(sets: list[np.ndarray]) -> dict[int, set[int]]:
+    """Each packed shingle (its 40 high bits) with the documents that hold it."""
+    high = int(~np.uint64(k.DOC_MASK))
+    holders: dict[int, set[int]] = defaultdict(set)
+    for d, x in enumerate(sets):
+        for h in x.tolist():
+            holders[int(h) & high].add(d)
+    return holders
+
+
+def shared_only(packed: np.ndarray) -> list[int]:
+    """Postings of shingles held by two or more documents (``shared_postings`` may keep a
+    few held by one, through a collision in its count table; they pair nothing)."""
+    keys = packed & ~np.uint64(k.DOC_MASK)
+    _, counts = np.unique(keys, return_counts=True)
+    return packed[np.repeat(counts >= 2, counts)].tolist() if len(packed) else []
+
+
 def test_postings_sort_and_shared_pairs_match_reference(rng: np.random.Generator) -> None:
     # 40 documents drawing shingles from a small pool, with repeats inside documents.
     pool = rng.integers(0, 2**63, 30, dtype=np.uint64)
     sets = [rng.choice(pool, rng.integers(0, 12)) for _ in range(40)]
     offsets = np.concatenate([[0], np.cumsum([len(x) for x in sets])]).astype(np.int64)
     flat = np.concatenate(sets).astype(np.uint64)
-    packed = k.pack_and_sort_postings(flat, offsets)
-    high = ~np.uint64(k.DOC_MASK)
-    expected_postings = sorted({(int(h) & int(high)) | d for d, x in enumerate(sets) for h in x.tolist()})
-    assert packed.tolist() == expected_postings
+    packed = shared_postings(Shingles(((flat, offsets),)))
+    holders = reference_postings(sets)
+    assert packed.tolist() == sorted(key | d for key, docs in holders.items() if len(docs) >= 2 for d in docs)
     for max_df in (2, 5, 40):
         pairs, frequent = k.shared_ngram_pairs(packed, max_df)
-        holders: dict[int, set[int]] = defaultdict(set)
-        for d, x in enumerate(sets):
-            for h in x.tolist():
-                holders[int(h) & int(high)].add(d)
         expected = sorted(
             p for docs in holders.values() if 2 <= len(docs) <= max_df for p in itertools.combinations(sorted(docs), 2)
         )
         assert sorted(map(tuple, pairs.tolist())) == expected
         assert frequent == sum(len(docs) > max_df for docs in holders.values())
+
+
+def test_shared_postings_over_every_bucket(rng: np.random.Generator) -> None:
+    """Enough shingles to fill every bucket and collide in the count tables (a repeat inside
+    one document included): every posting of a shared shingle is kept, sorted and distinct,
+    whatever the number of threads or of batches, and the pairs are the same as a plain count's."""
+    pool = rng.integers(0, 2**64 - 1, 1_000_000, dtype=np.uint64, endpoint=True)
+    lengths = rng.integers(2, 600, 1_000)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = rng.choice(pool, int(offsets[-1]))
+    flat[offsets[5] + 1] = flat[offsets[5]]  # a shingle repeated inside one document: one posting
+    # Two shingles held by one document each that share their count-table slot (same top 29
+    # bits): both are kept, as singles that pair nothing.
+    flat[offsets[3]] = np.uint64(0xABCDEF12) << np.uint64(35) | np.uint64(1 << 30)
+    flat[offsets[7]] = np.uint64(0xABCDEF12) << np.uint64(35) | np.uint64(2 << 30)
+    sets = [flat[offsets[d] : offsets[d + 1]] for d in range(len(lengths))]
+    holders = reference_postings(sets)
+    expected = sorted(key | d for key, docs in holders.items() if len(docs) >= 2 for d in docs)
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        # the same documents as one batch and as three
+        for cut in ([], [100, 600]):
+            bounds = [0, *cut, len(lengths)]
+            parts = tuple((flat[offsets[lo] : offsets[hi]], offsets[lo : hi + 1] - offsets[lo])
+                          for lo, hi in itertools.pairwise(bounds))
+            packed = shared_postings(Shingles(parts))
+            results.append((packed, *k.shared_ngram_pairs(packed, 3)))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    packed = results[0][0]
+    assert np.all(packed[1:] > packed[:-1])  # sorted and distinct
+    assert shared_only(packed) == expected
+    assert len(expected) < len(packed) < len(expected) + 1_000  # most shingles, seen once, are dropped
+    pairs = sorted(p for docs in holders.values() if 2 <= len(docs) <= 3
+                   for p in itertools.combinations(sorted(docs), 2))
+    assert sorted(map(tuple, results[0][1].tolist())) == pairs
+    assert results[0][2] == sum(len(docs) > 3 for docs in holders.values())
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            assert np.array_equal(a, b)
 
 
 def test_anchor_matches_match_brute_force(rng: np.random.Generator) -> None:
@@ -175,61 +230,3 @@ def test_exact_jaccard() -> None:
     b = np.array([3, 4, 5], dtype=np.uint64)
     assert k.exact_jaccard(a, b) == pytest.approx(2 / 5)
     assert k.exact_jaccard(a[:0], b[:0]) == 0.0
-
-
-def keep_repeated(flat: np.ndarray, offsets: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The shingles whose slot counted two or more, with new offsets (as the pipeline does it)."""
-    keep, count = k.repeated_mask(flat, seen)
-    out = np.empty(count, dtype=np.uint64)
-    return out, k.compact(flat, offsets, keep, out)
-
-
-def test_keep_repeated_keeps_every_shingle_seen_twice(rng: np.random.Generator) -> None:
-    pool = rng.integers(0, 2**63, 50, dtype=np.uint64)
-    parts = [[rng.choice(pool, rng.integers(0, 8)) for _ in range(20)] for _ in range(3)]  # three batches
-    seen = np.zeros(1 << k.SEEN_BITS, dtype=np.uint8)
-    flat_parts = []
-    for docs in parts:
-        offsets = np.concatenate([[0], np.cumsum([len(x) for x in docs])]).astype(np.int64)
-        flat = np.concatenate(docs).astype(np.uint64)
-        k.count_shingles(flat, seen)
-        flat_parts.append((flat, offsets, docs))
-    occurrences: dict[int, int] = defaultdict(int)
-    for docs in parts:
-        for x in docs:
-            for h in x.tolist():
-                occurrences[h] += 1
-    for flat, offsets, docs in flat_parts:
-        kept, new_offsets = keep_repeated(flat, offsets, seen)
-        for d, x in enumerate(docs):
-            expected = [h for h in x.tolist() if occurrences[h] >= 2]  # no collisions among 50 shingles
-            assert kept[new_offsets[d] : new_offsets[d + 1]].tolist() == expected
-
-
-def test_keep_repeated_across_every_table_part(rng: np.random.Generator) -> None:
-    """Enough shingles to fill every part of the partitioned count table, counted over
-    several batches, on one thread and on two: the same shingles are kept as a plain count."""
-    pool = rng.integers(0, 2**64 - 1, 40_000, dtype=np.uint64, endpoint=True)
-    batches = []
-    for _ in range(3):
-        lengths = rng.integers(0, 400, 200)
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        batches.append((rng.choice(pool, int(offsets[-1])), offsets))
-    top = np.concatenate([f for f, _ in batches]) >> np.uint64(64 - k.SEEN_BITS)
-    slots, counts = np.unique(top, return_counts=True)
-    repeated = set(slots[counts >= 2].tolist())
-    results = []
-    for threads in (1, 2):
-        numba.set_num_threads(threads)
-        seen = np.zeros(1 << k.SEEN_BITS, dtype=np.uint8)
-        for flat, _ in batches:
-            k.count_shingles(flat, seen)
-        results.append([keep_repeated(flat, offsets, seen) for flat, offsets in batches])
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    for (flat, offsets), (kept, new_offsets) in zip(batches, results[0], strict=True):
-        for d in range(len(offsets) - 1):
-            doc = flat[offsets[d] : offsets[d + 1]]
-            expected = doc[[int(x >> np.uint64(64 - k.SEEN_BITS)) in repeated for x in doc]] if len(doc) else doc
-            assert kept[new_offsets[d] : new_offsets[d + 1]].tolist() == expected.tolist()
-    for one, two in zip(results[0], results[1], strict=True):
-        assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])

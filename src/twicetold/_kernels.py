@@ -199,199 +199,156 @@ DOC_BITS = 24  # postings pack (shingle high bits, document) into one uint64: up
 DOC_MASK = (1 << DOC_BITS) - 1
 
 
-SEEN_BITS = 27  # slots of the table that tells shingles seen once from shingles seen again
+PART_BITS = 8  # postings are scattered into 2**8 buckets by their shingle's top bits
+SCATTER_CHUNKS = 16  # chunks of documents scattered side by side
+COUNT_BITS = 21  # slots of a bucket's count table (2 MB: it stays in the cache while the bucket is counted)
+BUCKET_GROUPS = 16  # buckets are counted, filtered and sorted by this many parallel tasks
 
 
-PART_BITS = 8  # the count table is split into 2**8 parts of 512 KB: each part fits a core's cache
-SCATTER_CHUNKS = 16
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _slots_by_part(flat):  # type: ignore[no-untyped-def]
-    """Each shingle's slot in the count table (its top ``SEEN_BITS`` bits) and its position,
-    grouped by table part (a parallel radix scatter): a part's slots are then counted or
-    looked up within 512 KB instead of across the whole table, which is what makes the
-    random accesses cheap. Returns (slots, positions, part bounds)."""
-    m = flat.shape[0]
-    shift = uint64(64 - SEEN_BITS)
-    part_shift = uint64(64 - PART_BITS)
-    parts = 1 << PART_BITS
-    hist = np.zeros((SCATTER_CHUNKS, parts), dtype=np.int64)
-    for c in prange(SCATTER_CHUNKS):
-        for t in range(m * c // SCATTER_CHUNKS, m * (c + 1) // SCATTER_CHUNKS):
-            hist[c, flat[t] >> part_shift] += 1
-    bounds = np.zeros(parts + 1, dtype=np.int64)
-    start = np.empty((SCATTER_CHUNKS, parts), dtype=np.int64)
-    at = 0
-    for b in range(parts):
-        for c in range(SCATTER_CHUNKS):
-            start[c, b] = at
-            at += hist[c, b]
-        bounds[b + 1] = at
-    slots = np.empty(m, dtype=np.uint32)
-    positions = np.empty(m, dtype=np.int64)
-    for c in prange(SCATTER_CHUNKS):
-        fill = start[c].copy()
-        for t in range(m * c // SCATTER_CHUNKS, m * (c + 1) // SCATTER_CHUNKS):
-            b = flat[t] >> part_shift
-            slots[fill[b]] = np.uint32(flat[t] >> shift)
-            positions[fill[b]] = t
-            fill[b] += 1
-    return slots, positions, bounds
+# Postings (shingle, document) of the shingles found more than once in the corpus, packed as
+# ``shingle >> 24 << 24 | document``, sorted and distinct, in three steps (the candidates
+# module runs them over the batches' shingles, which are never joined into one array):
+# ``posting_histogram`` and ``scatter_postings`` make 256 buckets by the shingles' top 8 bits
+# (a parallel radix scatter), then ``shared_in_buckets`` counts each bucket in a small table of
+# its own (cache-local, unlike one table for the corpus), drops its shingles seen once (most
+# shingles of a corpus occur in one document only and can pair nothing; a collision in the
+# table only keeps one, which the pairs kernel then skips), sorts and deduplicates the rest.
+# The cores work chunk by chunk and bucket by bucket; the result does not depend on how many.
+# Dropping 24 of the shingle's 64 bits leaves 40, ample to tell apart the shingles of a
+# corpus (a rare collision only adds a candidate pair, which alignment then rejects).
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def count_shingles(flat, seen):  # type: ignore[no-untyped-def]
-    """Count each shingle in ``seen`` (indexed by its top bits, saturating at 2).
-
-    Most shingles of a corpus occur in one document only and can pair nothing; after every
-    batch is counted, ``repeated_mask`` and ``compact`` drop the ones whose slot saw a single occurrence.
-    A collision only keeps a shingle that is not shared (harmless); a shared shingle is
-    never dropped. Each core counts its own parts of the table, so the counts stay exact
-    and do not depend on the number of threads.
-    """
-    slots, _, bounds = _slots_by_part(flat)
-    for b in prange(bounds.shape[0] - 1):
-        for t in range(bounds[b], bounds[b + 1]):
-            s = slots[t]
-            if seen[s] < 2:
-                seen[s] += 1
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def repeated_mask(flat, seen):  # type: ignore[no-untyped-def]
-    """Which shingles' ``seen`` slot counted two or more, and how many."""
-    slots, positions, bounds = _slots_by_part(flat)
-    keep = np.zeros(flat.shape[0], dtype=np.bool_)
-    for b in prange(bounds.shape[0] - 1):
-        for t in range(bounds[b], bounds[b + 1]):
-            keep[positions[t]] = seen[slots[t]] >= 2
-    return keep, np.sum(keep)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def compact(flat, offsets, keep, out):  # type: ignore[no-untyped-def]
-    """The shingles ``keep`` marks, written to ``out`` (sized by the caller, e.g. a slice of
-    the corpus-wide array); returns the new per-document offsets, from 0."""
+def posting_histogram(flat, offsets):  # type: ignore[no-untyped-def]
+    """How many postings of each chunk of documents fall in each bucket."""
     n = offsets.shape[0] - 1
-    new_offsets = np.zeros(n + 1, dtype=np.int64)
-    for d in prange(n):
-        kept = 0
-        for t in range(offsets[d], offsets[d + 1]):
-            kept += keep[t]
-        new_offsets[d + 1] = kept
-    for d in range(n):
-        new_offsets[d + 1] += new_offsets[d]
-    for d in prange(n):
-        k = new_offsets[d]
-        for t in range(offsets[d], offsets[d + 1]):
-            if keep[t]:
-                out[k] = flat[t]
-                k += 1
-    return new_offsets
+    top = uint64(64 - PART_BITS)
+    hist = np.zeros((SCATTER_CHUNKS, 1 << PART_BITS), dtype=np.int64)
+    for c in prange(SCATTER_CHUNKS):
+        for t in range(offsets[n * c // SCATTER_CHUNKS], offsets[n * (c + 1) // SCATTER_CHUNKS]):
+            hist[c, flat[t] >> top] += 1
+    return hist
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def pack_and_sort_postings(flat, offsets):  # type: ignore[no-untyped-def]
-    """Postings ``(shingle, document)`` packed as ``shingle >> 24 << 24 | document``, sorted
-    and distinct.
-
-    Sorting one packed array is much cheaper than an argsort of pairs. A parallel radix
-    scatter on the top 8 bits makes 256 buckets that the cores sort and deduplicate on their
-    own; only the final move of each bucket into place is serial (memory-speed copies).
-    Dropping 24 of the shingle's 64 bits leaves 40, ample to tell apart the shingles of a
-    corpus (a rare collision only adds a candidate pair, which alignment then rejects).
-    """
+def scatter_postings(flat, offsets, first, start, out):  # type: ignore[no-untyped-def]
+    """Each posting packed (documents numbered from ``first``) and written to its bucket in
+    ``out``: chunk ``c``'s postings of bucket ``b`` from ``start[c, b]`` on."""
     n = offsets.shape[0] - 1
-    m = flat.shape[0]
     high = ~uint64(DOC_MASK)
-    top = uint64(56)
-    chunks = SCATTER_CHUNKS
-    # Each chunk of documents packs its postings and counts them per bucket.
-    hist = np.zeros((chunks, 256), dtype=np.int64)
-    keys = np.empty(m, dtype=np.uint64)
-    for c in prange(chunks):
-        for d in range(n * c // chunks, n * (c + 1) // chunks):
-            for t in range(offsets[d], offsets[d + 1]):
-                key = (flat[t] & high) | uint64(d)
-                keys[t] = key
-                hist[c, key >> top] += 1
-    start = np.empty((chunks, 256), dtype=np.int64)
-    bounds = np.zeros(257, dtype=np.int64)
-    at = 0
-    for b in range(256):
-        for c in range(chunks):
-            start[c, b] = at
-            at += hist[c, b]
-        bounds[b + 1] = at
-    out = np.empty(m, dtype=np.uint64)
-    for c in prange(chunks):
+    top = uint64(64 - PART_BITS)
+    for c in prange(SCATTER_CHUNKS):
         fill = start[c].copy()
-        for t in range(offsets[n * c // chunks], offsets[n * (c + 1) // chunks]):
-            b = keys[t] >> top
-            out[fill[b]] = keys[t]
-            fill[b] += 1
-    # Sort each bucket and drop repeats (a document's repeated shingle is one posting).
-    kept = np.zeros(256, dtype=np.int64)
-    for b in prange(256):
-        lo, hi = bounds[b], bounds[b + 1]
-        if hi > lo:
-            out[lo:hi] = np.sort(out[lo:hi])
-            k = lo + 1
-            for t in range(lo + 1, hi):
-                if out[t] != out[k - 1]:
+        for d in range(n * c // SCATTER_CHUNKS, n * (c + 1) // SCATTER_CHUNKS):
+            for t in range(offsets[d], offsets[d + 1]):
+                key = (flat[t] & high) | uint64(first + d)
+                b = key >> top
+                out[fill[b]] = key
+                fill[b] += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def shared_in_buckets(out, bounds):  # type: ignore[no-untyped-def]
+    """The postings of shingles seen more than once, sorted and distinct (``out`` is reused)."""
+    buckets = bounds.shape[0] - 1
+    slot_shift = uint64(64 - PART_BITS - COUNT_BITS)  # the bits under the bucket's, within the 40 kept
+    slot_mask = uint64((1 << COUNT_BITS) - 1)
+    kept = np.zeros(buckets, dtype=np.int64)
+    for g in prange(BUCKET_GROUPS):
+        seen = np.zeros(1 << COUNT_BITS, dtype=np.uint8)
+        for b in range(buckets * g // BUCKET_GROUPS, buckets * (g + 1) // BUCKET_GROUPS):
+            lo, hi = bounds[b], bounds[b + 1]
+            for t in range(lo, hi):
+                s = (out[t] >> slot_shift) & slot_mask
+                if seen[s] < 2:
+                    seen[s] += 1
+            k = lo
+            for t in range(lo, hi):
+                s = (out[t] >> slot_shift) & slot_mask
+                if seen[s] >= 2:
                     out[k] = out[t]
                     k += 1
-            kept[b] = k - lo
+                else:
+                    seen[s] = 0  # the slot's only shingle: the table is clean again for the next bucket
+            for t in range(lo, k):
+                seen[(out[t] >> slot_shift) & slot_mask] = 0
+            if k > lo:
+                out[lo:k] = np.sort(out[lo:k])
+                j = lo + 1
+                for t in range(lo + 1, k):
+                    if out[t] != out[j - 1]:
+                        out[j] = out[t]
+                        j += 1
+                kept[b] = j - lo
     k = 0
-    for b in range(256):  # forward, element by element: the stretches may overlap
+    for b in range(buckets):  # forward, element by element: the stretches may overlap
         for t in range(bounds[b], bounds[b] + kept[b]):
             out[k] = out[t]
             k += 1
     return out[:k]
 
 
+PAIR_CHUNKS = 64
+
+
 @njit(cache=True, nogil=True)
+def _shingle_runs(packed, lo, hi, max_df, out, k):  # type: ignore[no-untyped-def]
+    """The pairs of each run of one shingle in ``packed[lo:hi]`` (runs whole), written to
+    ``out`` from row ``k`` when ``out`` has rows; returns (pairs, shingles over ``max_df``)."""
+    high = ~uint64(DOC_MASK)
+    low = uint64(DOC_MASK)
+    count = 0
+    frequent = 0
+    i = lo
+    while i < hi:
+        j = i + 1
+        while j < hi and (packed[j] & high) == (packed[i] & high):
+            j += 1
+        size = j - i
+        if 2 <= size <= max_df:
+            count += size * (size - 1) // 2
+            if out.shape[0]:
+                for p in range(i, j):
+                    for q in range(p + 1, j):
+                        a = np.int64(packed[p] & low)
+                        b = np.int64(packed[q] & low)
+                        out[k, 0] = min(a, b)
+                        out[k, 1] = max(a, b)
+                        k += 1
+        elif size > max_df:
+            frequent += 1
+        i = j
+    return count, frequent
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def shared_ngram_pairs(packed, max_df):  # type: ignore[no-untyped-def]
     """Pairs of documents sharing a shingle, from sorted packed postings.
 
     Postings must be distinct. A shingle in more than ``max_df`` documents is
     boilerplate and gives nothing. A pair appears once per shingle it shares. Also returns
-    how many shingles were dropped as too frequent.
+    how many shingles were dropped as too frequent. The postings are cut into chunks at
+    shingle boundaries, counted and written chunk by chunk on every core, in order.
     """
     n = packed.shape[0]
     high = ~uint64(DOC_MASK)
-    low = uint64(DOC_MASK)
-    count = 0
-    frequent = 0
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and (packed[j] & high) == (packed[i] & high):
-            j += 1
-        size = j - i
-        if 2 <= size <= max_df:
-            count += size * (size - 1) // 2
-        elif size > max_df:
-            frequent += 1
-        i = j
-    out = np.empty((count, 2), dtype=np.int64)
-    k = 0
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and (packed[j] & high) == (packed[i] & high):
-            j += 1
-        if 2 <= j - i <= max_df:
-            for p in range(i, j):
-                for q in range(p + 1, j):
-                    a = np.int64(packed[p] & low)
-                    b = np.int64(packed[q] & low)
-                    out[k, 0] = min(a, b)
-                    out[k, 1] = max(a, b)
-                    k += 1
-        i = j
-    return out, frequent
+    cuts = np.zeros(PAIR_CHUNKS + 1, dtype=np.int64)
+    for c in range(1, PAIR_CHUNKS + 1):
+        t = max(n * c // PAIR_CHUNKS, cuts[c - 1])
+        while 0 < t < n and (packed[t] & high) == (packed[t - 1] & high):
+            t += 1
+        cuts[c] = t
+    none = np.empty((0, 2), dtype=np.int64)
+    counts = np.zeros(PAIR_CHUNKS + 1, dtype=np.int64)
+    frequent = np.zeros(PAIR_CHUNKS, dtype=np.int64)
+    for c in prange(PAIR_CHUNKS):
+        counts[c + 1], frequent[c] = _shingle_runs(packed, cuts[c], cuts[c + 1], max_df, none, 0)
+    for c in range(PAIR_CHUNKS):
+        counts[c + 1] += counts[c]
+    out = np.empty((counts[PAIR_CHUNKS], 2), dtype=np.int64)
+    for c in prange(PAIR_CHUNKS):
+        _shingle_runs(packed, cuts[c], cuts[c + 1], max_df, out, counts[c])
+    return out, frequent.sum()
 
 
 @njit(cache=True, nogil=True)

@@ -177,8 +177,9 @@ def _candidate_verdict(st: PipelineState, i: int, j: int) -> Verdict:
     # Document frequency of each shared shingle over the corpus, as the candidates stage
     # counts it (on the packed postings' 40 high bits).
     high = ~np.uint64(_kernels.DOC_MASK)
-    keys = f.shingles & high
-    docs = np.repeat(np.arange(len(f.offsets) - 1), np.diff(f.offsets))
+    flat, offsets = f.shingles.joined()
+    keys = flat & high
+    docs = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
     hit = np.isin(keys, shared & high)
     postings = np.unique(np.stack([keys[hit], docs[hit].astype(np.uint64)], axis=1), axis=0)
     holders, df_of = np.unique(postings[:, 0], return_counts=True)

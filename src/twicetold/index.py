@@ -257,8 +257,9 @@ def _distinct_postings(f: Features, docs: npt.NDArray[np.int64]) -> tuple[npt.ND
                                                                            npt.NDArray[np.int64]]:
     """The (shingle, document) postings of a batch, distinct and sorted by shingle, shingles as
     signed integers (a document's shingles may come in text order, repeats included)."""
-    shingles = f.shingles.view(np.int64)
-    owners = np.repeat(docs, np.diff(f.offsets))
+    flat, offsets = f.shingles.joined()
+    shingles = flat.view(np.int64)
+    owners = np.repeat(docs, np.diff(offsets))
     order = np.lexsort((owners, shingles))
     shingles, owners = shingles[order], owners[order]
     keep = np.ones(len(shingles), dtype=bool)

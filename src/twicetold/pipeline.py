@@ -21,7 +21,6 @@ from typing import Any
 import numba
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _kernels, readers
@@ -118,8 +117,7 @@ class _Corpus:
     kernels are never entered from two threads at once.
     """
 
-    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool, only_repeated: bool,
-                 text_key: str) -> None:
+    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool, text_key: str) -> None:
         self.store = store
         self.text_key = text_key  # the JSON field that holds the text, for lines re-read in place
         self.sketch = sketch
@@ -129,19 +127,11 @@ class _Corpus:
         self._parts: list[Features] = []
         self._pending: Future[Features] | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-sketch")
-        # Candidate pairs need only the shingles seen more than once in the corpus.
-        self._seen = np.zeros(1 << _kernels.SEEN_BITS, dtype=np.uint8) if keep_shingles and only_repeated else None
-
-    def _featurize(self, texts: pa.LargeStringArray) -> Features:
-        features = featurize(texts, self.sketch, keep_shingles=self.keep_shingles)
-        if self._seen is not None:
-            _kernels.count_shingles(features.shingles, self._seen)
-        return features
 
     def add(self, batch: readers.DocumentBatch) -> None:
         self._collect()
         # dedup needs only the sketches (~0.5 KB per document), not the shingles
-        self._pending = self._worker.submit(self._featurize, batch.texts)
+        self._pending = self._worker.submit(featurize, batch.texts, self.sketch, keep_shingles=self.keep_shingles)
         if self.keep_shingles:  # texts are re-read only to align passages
             if batch.lines is not None:
                 self.store.add_lines(*batch.lines, self.text_key)
@@ -160,22 +150,10 @@ class _Corpus:
             self._pending = None
 
     def features(self) -> Features:
-        """All batches' features; shingles seen once in the corpus are dropped when only
-        repeated ones are wanted (each part filtered before the parts are joined)."""
+        """All batches' features, joined."""
         self._collect()
         self._worker.shutdown()
-        joined = None
-        if self._seen is not None:
-            # Each part's repeated shingles go straight to their place in one array.
-            masks = [_kernels.repeated_mask(p.shingles, self._seen) for p in self._parts]
-            joined = np.empty(sum(int(count) for _, count in masks), dtype=np.uint64)
-            at = 0
-            for k, (p, (keep, count)) in enumerate(zip(self._parts, masks, strict=True)):
-                offsets = _kernels.compact(p.shingles, p.offsets, keep, joined[at : at + count])
-                self._parts[k] = replace(p, shingles=joined[at : at + count], offsets=offsets)
-                at += int(count)
-            self._seen = None
-        features = Features.concat(self._parts, self.sketch.num_perm, shingles=joined)
+        features = Features.concat(self._parts, self.sketch.num_perm)
         self._parts = [features]
         return features
 
@@ -252,7 +230,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
     numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     with TextStore() as store:
         corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
-                         only_repeated=not cfg.near.exact_jaccard, text_key=cfg.read.text_column)
+                         text_key=cfg.read.text_column)
         with timer.stage("read_and_sketch"):
             for batch in readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers):
                 corpus.add(batch)
@@ -270,8 +248,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             clusters = _clusters(comps, corpus, features)
         with timer.stage("candidates"):
             if cfg.passages.enabled:
-                cands = shared_shingle_pairs(features.shingles, features.offsets, cfg.passages.max_df,
-                                             cfg.passages.min_shared)
+                cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared)
             else:
                 cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             to_align = _pairs_to_align(comps, cands.pairs, n)

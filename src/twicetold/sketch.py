@@ -9,7 +9,9 @@ documents estimates the Jaccard similarity of their shingle sets. Seeds are fixe
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -34,38 +36,63 @@ def content_hash(tokens: Tokens) -> bytes:
 
 
 @dataclass(frozen=True)
+class Shingles:
+    """Documents' shingles, in text order with repeats, as the batches made them: part ``k``
+    is ``(flat, offsets)``, its ``d``-th document's shingles ``flat[offsets[d]:offsets[d + 1]]``.
+    The parts of a corpus are never joined: that would copy all its shingles once more."""
+
+    parts: tuple[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]], ...]
+
+    @cached_property
+    def firsts(self) -> list[int]:
+        """The row of each part's first document."""
+        return np.cumsum([0] + [len(offsets) - 1 for _, offsets in self.parts]).tolist()
+
+    def of(self, i: int) -> npt.NDArray[np.uint64]:
+        """Document ``i``'s shingles."""
+        k = bisect.bisect_right(self.firsts, i) - 1
+        flat, offsets = self.parts[k]
+        d = i - self.firsts[k]
+        return flat[offsets[d] : offsets[d + 1]]
+
+    def joined(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+        """All shingles in one array, with every document's offsets (a copy, for small uses)."""
+        if not self.parts:
+            return np.empty(0, np.uint64), np.zeros(1, np.int64)
+        shifts = np.cumsum([0] + [len(flat) for flat, _ in self.parts[:-1]])
+        offsets = np.concatenate([self.parts[0][1][:1]] + [o[1:] - o[0] + s for (_, o), s in
+                                                            zip(self.parts, shifts, strict=True)])
+        return np.concatenate([flat for flat, _ in self.parts]), offsets
+
+    def __len__(self) -> int:
+        return sum(len(flat) for flat, _ in self.parts)
+
+
+@dataclass(frozen=True)
 class Features:
     """What the pairing stages need of a batch of documents, row ``i`` per document ``i``.
 
     ``content``: 128-bit content hashes (two uint64 per row); ``signatures``: MinHash rows;
-    document ``i``'s shingles, in text order with repeats, are ``shingles[offsets[i]:offsets[i + 1]]``
-    (empty when only sketches were kept, as for dedup).
+    ``shingles``: each document's shingles (none when only sketches were kept, as for dedup).
     """
 
     n_tokens: npt.NDArray[np.int64]
     content: npt.NDArray[np.uint64]
     signatures: npt.NDArray[np.uint32]
-    shingles: npt.NDArray[np.uint64]
-    offsets: npt.NDArray[np.int64]
+    shingles: Shingles
 
     @classmethod
-    def concat(cls, parts: list[Features], num_perm: int,
-               shingles: npt.NDArray[np.uint64] | None = None) -> Features:
-        """The parts one after another; ``shingles``, when given, already holds the parts'
-        shingles back to back (they are views of it), so they are not copied again."""
+    def concat(cls, parts: list[Features], num_perm: int) -> Features:
+        """The parts one after another (their shingles are not copied)."""
         if not parts:
             return cls(np.empty(0, np.int64), np.empty((0, 2), np.uint64), np.empty((0, num_perm), np.uint32),
-                       np.empty(0, np.uint64), np.zeros(1, np.int64))
-        shifts = np.cumsum([0] + [len(p.shingles) for p in parts[:-1]])
-        offsets = np.concatenate([parts[0].offsets[:1]] + [p.offsets[1:] + s for p, s in zip(parts, shifts,
-                                                                                            strict=True)])
+                       Shingles(()))
         return cls(np.concatenate([p.n_tokens for p in parts]), np.concatenate([p.content for p in parts]),
                    np.concatenate([p.signatures for p in parts]),
-                   shingles if shingles is not None else np.concatenate([p.shingles for p in parts]),
-                   offsets)
+                   Shingles(tuple(part for p in parts for part in p.shingles.parts)))
 
     def shingle_set(self, i: int) -> npt.NDArray[np.uint64]:
-        return self.shingles[self.offsets[i] : self.offsets[i + 1]]
+        return self.shingles.of(i)
 
 
 def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig, *,
@@ -84,4 +111,4 @@ def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig, *,
     n_tokens, content, sigs, flat, shingle_offsets = _kernels.featurize_batch(
         data, offsets, t.classes, t.fold_start, t.fold_len, t.fold_data,
         config.shingle_size, config.num_perm, config.seed, keep_shingles)
-    return Features(n_tokens, content, sigs, flat, shingle_offsets)
+    return Features(n_tokens, content, sigs, Shingles(((flat, shingle_offsets),)))
