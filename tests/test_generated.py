@@ -93,3 +93,6 @@ def test_results_are_identical_with_one_or_two_workers(generated: tuple[twicetol
     two = twicetold.scan([path], twicetold.ScanConfig(workers=2))
     assert key(one) == key(two) == key(generated[0])
     assert [(c.canonical, c.members) for c in one.clusters] == [(c.canonical, c.members) for c in two.clusters]
+    assert one.occurrences == two.occurrences == generated[0].occurrences
+    assert one.passage_clusters == two.passage_clusters == generated[0].passage_clusters
+

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import twicetold
+from twicetold.cluster import CorpusInfo, KnownTexts, PassageReport, passage_clusters
+from twicetold.config import PassageConfig
+from twicetold.model import Pair
 from twicetold.quotes import MARKS, MAX_QUOTE, quote_spans
 
 from .test_align import prose
@@ -132,3 +136,23 @@ def test_quote_spans_agree_with_a_regular_expression() -> None:
         assert quote_spans(text) == expected, repr(text)
     long_quote = "“" + "a" * MAX_QUOTE + "” then “short”"
     assert quote_spans(long_quote) == [(MAX_QUOTE + 8, MAX_QUOTE + 15)]
+
+
+def test_passage_texts_from_alignment_equal_texts_read_again(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passage clustering takes the passage texts and quotations that alignment cut out
+    (``KnownTexts``); without them it reads the texts itself: the same report either way."""
+    from twicetold import pipeline
+
+    seen = []
+
+    def both_ways(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str], str], config: PassageConfig,
+                  known: KnownTexts) -> PassageReport:
+        seen.append((passage_clusters(pairs, info, text_of, config), passage_clusters(pairs, info, text_of, config,
+                                                                                      known), known))
+        return seen[-1][1]
+
+    monkeypatch.setattr(pipeline, "passage_clusters", both_ways)
+    result = twicetold.scan([corpus])
+    (by_reading, from_alignment, known), = seen
+    assert known.spans and known.quotes and any(o.quoted for o in result.occurrences)
+    assert by_reading == from_alignment

@@ -5,7 +5,6 @@ its boilerplate score and whether it is a shared quotation)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -135,15 +134,54 @@ def boilerplate(docs: set[str], info: CorpusInfo, min_docs: int) -> float:
     return round(score, 4)
 
 
+@dataclass(frozen=True)
+class KnownTexts:
+    """What alignment already cut out of the texts, so that passage clustering need not read
+    them again: the text of passage spans ``(document, start, end)`` and each document's
+    quotation spans (``quotes.quote_spans``)."""
+
+    spans: dict[tuple[str, int, int], str]
+    quotes: dict[str, list[tuple[int, int]]]
+
+
+def _is_quote(quotes: list[tuple[int, int]], s: int, e: int, min_length: int) -> bool:
+    # A shared quote usually comes with its attribution ("..., the minister said"): it is
+    # still a quote as long as what lies outside the marks is too short to be reuse itself.
+    inside = quoted_length(quotes, s, e)
+    return 2 * inside >= e - s and (e - s) - inside < min_length
+
+
+def _spans_by_document(wanted: dict[str, dict[tuple[int, int], bool]], text_of: Callable[[str], str],
+                       min_length: int, known: KnownTexts | None
+                       ) -> dict[tuple[str, int, int], tuple[str | None, bool]]:
+    """Every wanted span of every document: its text (when wanted) and whether it is a quote.
+    A document's text is read at most once, and only when ``known`` lacks something."""
+    found: dict[tuple[str, int, int], tuple[str | None, bool]] = {}
+    for doc, spans in wanted.items():
+        text = None
+        quotes = known.quotes.get(doc) if known else None
+        for (s, e), want_text in spans.items():
+            piece = known.spans.get((doc, s, e)) if known and want_text else None
+            if quotes is None or (want_text and piece is None):
+                text = text if text is not None else text_of(doc)
+                quotes = quotes if quotes is not None else quote_spans(text)
+            if want_text and piece is None:
+                assert text is not None
+                piece = text[s:e]
+            found[doc, s, e] = (piece, _is_quote(quotes, s, e, min_length))
+    return found
+
+
 def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str], str],
-                     config: PassageConfig) -> PassageReport:
+                     config: PassageConfig, known: KnownTexts | None = None) -> PassageReport:
     """Group every passage occurrence of every pair into passage clusters across the corpus.
 
     The two sides of a passage are one cluster; occurrences in one document join when they
     overlap by ``config.cluster_overlap`` of the shorter one, so A sharing P1 with B and P2
     with C does not glue P1 and P2 together unless they overlap in A. Each cluster gets its
     size, distinct sources, time span, likely origin and boilerplate score; each pair gets
-    its direction and whether it stays within one source.
+    its direction and whether it stays within one source. Texts come from ``known`` where
+    it has them, else from ``text_of`` (each document read at most once).
     """
     occ: list[tuple[str, int, int]] = []
     for p in pairs:
@@ -159,36 +197,40 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     # Stable ids: biggest clusters first, then by where they first occur.
     ordered = sorted(groups.values(), key=lambda g: (-len({occ[i][0] for i in g}), min(occ[i] for i in g)))
     cluster_of = np.empty(n, dtype=np.int64)
-    text_of = functools.lru_cache(maxsize=4096)(text_of)
-    quotes: dict[str, list[tuple[int, int]]] = {}
-
-    def quoted(doc: str, s: int, e: int) -> bool:
-        # A shared quote usually comes with its attribution ("..., the minister said"): it is
-        # still a quote as long as what lies outside the marks is too short to be reuse itself.
-        if doc not in quotes:
-            quotes[doc] = quote_spans(text_of(doc))
-        inside = quoted_length(quotes[doc], s, e)
-        return 2 * inside >= e - s and (e - s) - inside < config.min_length
-
-    occurrences: list[Occurrence] = []
-    clusters: list[PassageCluster] = []
-    scores: list[float] = []
+    # Each cluster's documents, merged spans and origin; then every span's text and quotedness.
+    wanted: dict[str, dict[tuple[int, int], bool]] = {}
+    shapes = []
     for cid, members in enumerate(ordered):
         cluster_of[members] = cid
         docs = {occ[i][0] for i in members}
-        score = boilerplate(docs, info, config.boilerplate_min_docs)
-        scores.append(score)
         spans = _merged_spans([occ[i] for i in members])
         dated = sorted((date, d) for d, _, _ in spans if (date := info.dates.get(d)))
         origin = dated[0][1] if dated and (len(dated) == 1 or dated[0][0] < dated[1][0]) else None
         for doc, s, e in spans:
-            occurrences.append(Occurrence(cid, doc, s, e, text_of(doc)[s:e], info.sources.get(doc),
-                                          info.raw_dates.get(doc), doc == origin, quoted(doc, s, e), score))
-        rep_doc, rep_s, rep_e = next(((d, s, e) for d, s, e in spans if d == origin), spans[0])
+            wanted.setdefault(doc, {})[(s, e)] = True
+        shapes.append((docs, spans, origin))
+    for doc, s, e in occ:
+        wanted.setdefault(doc, {}).setdefault((s, e), False)
+    found = _spans_by_document(wanted, text_of, config.min_length, known)
+
+    def quoted(doc: str, s: int, e: int) -> bool:
+        return found[doc, s, e][1]
+
+    occurrences: list[Occurrence] = []
+    clusters: list[PassageCluster] = []
+    scores: list[float] = []
+    for cid, (docs, spans, origin) in enumerate(shapes):
+        score = boilerplate(docs, info, config.boilerplate_min_docs)
+        scores.append(score)
+        texts = [found[span][0] or "" for span in spans]
+        for (doc, s, e), text in zip(spans, texts, strict=True):
+            occurrences.append(Occurrence(cid, doc, s, e, text, info.sources.get(doc), info.raw_dates.get(doc),
+                                          doc == origin, quoted(doc, s, e), score))
+        rep = next((k for k, (d, _, _) in enumerate(spans) if d == origin), 0)
         when = sorted(date for d in docs if (date := info.dates.get(d)))
         n_sources = len({info.sources.get(d) for d in docs} - {None})
         clusters.append(PassageCluster(cid, len(spans), len(docs), n_sources, when[0] if when else None,
-                                       when[-1] if when else None, origin, score, text_of(rep_doc)[rep_s:rep_e]))
+                                       when[-1] if when else None, origin, score, texts[rep]))
     out_pairs: list[Pair] = []
     removed = 0
     k = 0

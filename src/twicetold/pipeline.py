@@ -26,11 +26,12 @@ import pyarrow.compute as pc
 from . import _kernels, readers
 from .align import AlignedText, align
 from .candidates import Candidates, shared_shingle_pairs
-from .cluster import Components, CorpusInfo, PassageReport, components, keep_order, passage_clusters
+from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, components, keep_order, passage_clusters
 from .config import PassageConfig, ScanConfig, SketchConfig
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
 from .outputs import atomic_path, check_destination, gc_paused, write_jsonl
+from .quotes import quote_spans
 from .sketch import Features, featurize
 from .store import TextStore
 
@@ -253,10 +254,11 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
                 cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             to_align = _pairs_to_align(comps, cands.pairs, n)
         with timer.stage("align"):
-            pairs = _align_pairs(to_align, comps, corpus, features, cfg, report)
+            pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, report)
         with timer.stage("passage_clusters"):
             index = {r.id: i for i, r in enumerate(corpus.records)}
-            passages = passage_clusters(pairs, _corpus_info(corpus), lambda d: store.get(index[d]), cfg.passages)
+            passages = passage_clusters(pairs, _corpus_info(corpus), lambda d: store.get(index[d]), cfg.passages,
+                                        known)
         run = {
             "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
             "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
@@ -363,10 +365,16 @@ ALIGN_CHUNK = 500
 _align_job: tuple[TextStore, PassageConfig] | None = None  # set in the parent before forking
 
 
-def _align_chunk(chunk: list[tuple[int, int]]) -> list[list[Passage]]:
+# What alignment gives back for a pair: its passages and, for passage clustering, the texts
+# of their two sides and both documents' quotations (the workers hold the texts already).
+Aligned = tuple[list[Passage], list[tuple[str, str]], list[tuple[int, int]], list[tuple[int, int]]]
+
+
+def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
     assert _align_job is not None
     store, cfg = _align_job
     cache: dict[int, AlignedText] = {}
+    quotes: dict[int, list[tuple[int, int]]] = {}
 
     def prepared(i: int) -> AlignedText:
         if i not in cache:
@@ -375,15 +383,27 @@ def _align_chunk(chunk: list[tuple[int, int]]) -> list[list[Passage]]:
             cache[i] = AlignedText.of(store.get(i), cfg.ngram)
         return cache[i]
 
-    return [align(prepared(a), prepared(b), cfg) for a, b in chunk]
+    out: list[Aligned] = []
+    for a, b in chunk:
+        ta, tb = prepared(a), prepared(b)
+        passages = align(ta, tb, cfg)
+        if not passages:
+            out.append((passages, [], [], []))
+            continue
+        for i, t in ((a, ta), (b, tb)):
+            if i not in quotes:
+                quotes[i] = quote_spans(t.text)
+        texts = [(ta.text[x.a_start : x.a_end], tb.text[x.b_start : x.b_end]) for x in passages]
+        out.append((passages, texts, quotes[a], quotes[b]))
+    return out
 
 
 def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageConfig, workers: int,
-               report: Progress) -> list[list[Passage]]:
+               report: Progress) -> list[Aligned]:
     global _align_job
     _align_job = (store, cfg)
     chunks = [ordered[k : k + ALIGN_CHUNK] for k in range(0, len(ordered), ALIGN_CHUNK)]
-    out: list[list[Passage]] = []
+    out: list[Aligned] = []
     try:
         if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
             store.flush()
@@ -401,15 +421,18 @@ def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageCon
 
 
 def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
-                 features: Features, cfg: ScanConfig, report: Progress) -> list[Pair]:
+                 features: Features, cfg: ScanConfig, report: Progress) -> tuple[list[Pair], KnownTexts]:
+    """The pairs to report (with their passages), and the passage texts and quotations
+    alignment found on the way."""
     jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
     ordered = [_ordered(i, j, corpus) for i, j in to_align.tolist()]
     if cfg.passages.enabled:
         found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report)
     else:
-        found = [[] for _ in ordered]
+        found = [([], [], [], []) for _ in ordered]
     pairs: list[Pair] = []
-    for k, ((a, b), passages) in enumerate(zip(ordered, found, strict=True)):
+    known = KnownTexts({}, {})
+    for k, ((a, b), (passages, texts, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
         if comps.label[a] == comps.label[b]:
             kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
         elif passages:
@@ -421,11 +444,16 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
             # Shingles are kept in text order with repeats; Jaccard is over the distinct ones.
             sa, sb = np.unique(features.shingle_set(a)), np.unique(features.shingle_set(b))
             exact_j = round(float(_kernels.exact_jaccard(sa, sb)), 4)
-        pairs.append(Pair(corpus.records[a].id, corpus.records[b].id, kind, round(float(jac[k]), 4),
-                          passages, exact_j))
+        id_a, id_b = corpus.records[a].id, corpus.records[b].id
+        pairs.append(Pair(id_a, id_b, kind, round(float(jac[k]), 4), passages, exact_j))
+        if passages:
+            known.quotes[id_a], known.quotes[id_b] = quotes_a, quotes_b
+            for x, (text_a, text_b) in zip(passages, texts, strict=True):
+                known.spans[id_a, x.a_start, x.a_end] = text_a
+                known.spans[id_b, x.b_start, x.b_end] = text_b
     report("align", len(ordered), len(ordered))
     pairs.sort(key=lambda p: (KIND_RANK[p.kind], p.a, p.b))
-    return pairs
+    return pairs, known
 
 
 @dataclass
