@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from twicetold import SketchConfig, _kernels
 from twicetold.normalize import tokenize
-from twicetold.sketch import content_hash, featurize
+from twicetold.sketch import Features, content_hash, featurize
 
 from .test_normalize import SAMPLES
 
@@ -42,3 +42,20 @@ def test_sketches_without_keeping_shingles_are_the_same() -> None:
     lean = featurize(TEXTS, SketchConfig(), keep_shingles=False)
     assert np.array_equal(kept.signatures, lean.signatures) and np.array_equal(kept.content, lean.content)
     assert len(lean.shingles) == 0
+
+
+def test_batches_joined_equal_one_batch() -> None:
+    """A corpus's shingles stay in their batches' arrays; read by document or joined they
+    are the same as when every text is sketched in one batch."""
+    texts = ["The same words here.", "", "Other words, and more words than that.", "One more text it is."]
+    cfg = SketchConfig()
+    whole = featurize(texts, cfg)
+    parts = Features.concat([featurize(texts[:1], cfg), featurize(texts[1:3], cfg), featurize(texts[3:], cfg)],
+                            cfg.num_perm)
+    assert parts.shingles.firsts == [0, 1, 3, 4]
+    for i in range(len(texts)):
+        assert parts.shingle_set(i).tolist() == whole.shingle_set(i).tolist()
+    for joined, one in zip(parts.shingles.joined(), whole.shingles.joined(), strict=True):
+        assert joined.tolist() == one.tolist()
+    assert len(parts.shingles) == len(whole.shingles) > 0
+    assert (parts.signatures == whole.signatures).all()

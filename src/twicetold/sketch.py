@@ -38,14 +38,15 @@ def content_hash(tokens: Tokens) -> bytes:
 @dataclass(frozen=True)
 class Shingles:
     """Documents' shingles, in text order with repeats, as the batches made them: part ``k``
-    is ``(flat, offsets)``, its ``d``-th document's shingles ``flat[offsets[d]:offsets[d + 1]]``.
+    is ``(flat, offsets)``, its ``d``-th document's shingles ``flat[offsets[d]:offsets[d + 1]]``
+    (``offsets[0]`` is 0).
     The parts of a corpus are never joined: that would copy all its shingles once more."""
 
     parts: tuple[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]], ...]
 
     @cached_property
     def firsts(self) -> list[int]:
-        """The row of each part's first document."""
+        """The row of each part's first document, then the number of documents."""
         return np.cumsum([0] + [len(offsets) - 1 for _, offsets in self.parts]).tolist()
 
     def of(self, i: int) -> npt.NDArray[np.uint64]:
@@ -60,7 +61,7 @@ class Shingles:
         if not self.parts:
             return np.empty(0, np.uint64), np.zeros(1, np.int64)
         shifts = np.cumsum([0] + [len(flat) for flat, _ in self.parts[:-1]])
-        offsets = np.concatenate([self.parts[0][1][:1]] + [o[1:] - o[0] + s for (_, o), s in
+        offsets = np.concatenate([np.zeros(1, np.int64)] + [o[1:] + s for (_, o), s in
                                                             zip(self.parts, shifts, strict=True)])
         return np.concatenate([flat for flat, _ in self.parts]), offsets
 
