@@ -10,7 +10,8 @@ and sketch threads would otherwise still share the other cores, so "one worker" 
 one core) and once with the default (all cores), each in its own process: wall time of the
 command (process start, imports and writing the results folder included), peak resident memory
 of that process, the per-stage timings of its ``run.json``, throughput in MB/s and MB/s per
-core, and the scaling ratio (one worker's time over all cores'). Then the passage accuracy on
+core, and the scaling ratio (one worker's time over all cores'; with ``--repeat``, the settings
+take turns, round by round, and each round's ratio is printed too). Then the passage accuracy on
 the planted partial copies: character recall, precision and F1 of the passages found in each
 planted (source, copy) pair against the planted spans (``twicetold.evaluation.char_overlap``,
 both sides, micro-averaged), how many planted passages are reported as one passage (not
@@ -260,12 +261,12 @@ def prepare(args: argparse.Namespace, out: Path) -> tuple[Path, float, int, dict
 def scan_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     corpus, mb, cpus, snapshot, env, compile_seconds = prepare(args, out)
     load_before = os.getloadavg()
-    runs: dict[str, list[dict[str, Any]]] = {}
-    for label, workers in (("all cores", None), ("1 worker", 1)):
-        if label == "1 worker" and args.no_scaling:
-            continue
-        runs[label] = []
-        for k in range(args.repeat):
+    modes = [("all cores", None)] + ([] if args.no_scaling else [("1 worker", 1)])
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in modes}
+    # Rounds of one run per setting, not all runs of one setting and then the other: this
+    # machine's speed drifts by 10-20 % over minutes, which would land on one side only.
+    for k in range(args.repeat):
+        for label, workers in modes:
             print(f"  scan, {label}, run {k + 1}/{args.repeat} ...", file=sys.stderr, flush=True)
             r = run_scan(corpus, out, workers, env)
             print(f"    {r['wall_seconds']:.1f} s, {r['peak_rss_mb']:,.0f} MB peak", file=sys.stderr, flush=True)
@@ -305,10 +306,12 @@ def scan_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                      f"{r['mb_per_s']:>7.2f} {r['mb_per_s_per_core']:>9.2f}  {stages}")
     if len(rows) == 2:
         inner = rows[1]["timings"].get("total", 0) / max(rows[0]["timings"].get("total", 0), 1e-9)
+        rounds = [one["wall_seconds"] / all_["wall_seconds"]
+                  for all_, one in zip(runs["all cores"], runs["1 worker"], strict=True)]
         lines.append(f"scaling: {rows[1]['wall_seconds'] / rows[0]['wall_seconds']:.2f}x faster on {cpus} cores "
-                     f"than on 1 worker pinned to one CPU (wall; {inner:.2f}x by run.json totals, without process "
-                     f"start and "
-                     f"writing results); same pairs and clusters: {same}")
+                     f"than on 1 worker pinned to one CPU (wall, medians; each round: "
+                     f"{', '.join(f'{x:.2f}x' for x in rounds)}; {inner:.2f}x by run.json totals, without process "
+                     f"start and writing results); same pairs and clusters: {same}")
     c = rows[0]["counts"]
     lines.append("counts: " + ", ".join(f"{k} {v}" for k, v in c.items() if not isinstance(v, dict)))
     a = accuracy

@@ -13,8 +13,9 @@ import numpy as np
 import orjson
 import pytest
 
-from twicetold import _jsonl, readers
-from twicetold.config import ReadConfig
+from twicetold import _jsonl, pipeline, readers
+from twicetold.config import ReadConfig, ScanConfig
+from twicetold.sketch import Features, featurize
 
 KEYS = ["id", "text", "date", "source"]
 ALPHABET = ["a", "Z", " ", "\n", "\t", '"', "\\", "/", "é", "ß", "ж", "ع", "中", "😀", "\u2028", "\x00", "\x1f", "\x7f"]
@@ -168,6 +169,39 @@ def test_fast_reader_gives_the_careful_readers_documents(tmp_path: Path, seed: i
     monkeypatch.setattr(readers, "_fast_jsonl_block", lambda block, *args: (block.count(b"\n"), None))
     assert fast == read(1)
     assert len(fast[0]) + len(fast[1]) == 600
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_features_of_clean_and_careful_blocks_are_one_batchs(tmp_path: Path, workers: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clean blocks come sketched by the reader thread that parsed them, the others are
+    sketched by the pipeline: in document order, the features are those of all the texts
+    sketched as one batch."""
+    rng = random.Random(7)
+    words = ["wire", "report", "said", "the", "minister", "on", "tuesday", "in", "a", "statement"]
+    lines = [json.dumps({"id": f"d{n}", "text": " ".join(rng.choice(words) for _ in range(rng.randint(5, 80)))})
+             for n in range(400)]
+    lines[150] = lines[150][:-2]  # malformed: its block is read the careful way
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(readers, "JSONL_BLOCK_BYTES", 4096)
+    sketched_by_readers: list[int] = []
+    block = pipeline._Corpus.sketch_block
+
+    def counted(self: Any, batch: readers.DocumentBatch) -> Features:
+        sketched_by_readers.append(len(batch))
+        return block(self, batch)
+
+    monkeypatch.setattr(pipeline._Corpus, "sketch_block", counted)
+    with pipeline.run_pipeline([path], ScanConfig(workers=workers)) as state:
+        assert 0 < sum(sketched_by_readers) < len(state.corpus) == 399
+        texts = [state.text(i) for i in range(len(state.corpus))]
+        one = featurize(texts, state.config.sketch)
+        got = state.features
+        for field in ("n_tokens", "content", "signatures"):
+            assert np.array_equal(getattr(got, field), getattr(one, field)), field
+        for joined, whole in zip(got.shingles.joined(), one.shingles.joined(), strict=True):
+            assert np.array_equal(joined, whole)
 
 
 @pytest.mark.parametrize("variant", ["plain", "bom-crlf-no-final-newline", "zst"])

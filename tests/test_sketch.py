@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from twicetold import SketchConfig, _kernels
 from twicetold.normalize import tokenize
@@ -14,9 +15,12 @@ from .test_normalize import SAMPLES
 TEXTS = [*SAMPLES, "word " * 3, "Ünïcödé ｆｕｌｌｗｉｄｔｈ 𝐦𝐚𝐭𝐡 😀 text", "a中b中c", "x" * 5000]
 
 
-def test_featurize_equals_per_document_reference() -> None:
+@pytest.mark.parametrize("parallel", [True, False])
+def test_featurize_equals_per_document_reference(parallel: bool) -> None:
+    """Both kernels: the parallel one (chunks of documents on all threads) and the one the
+    reader threads run on a block each."""
     cfg = SketchConfig(shingle_size=3, num_perm=64)
-    f = featurize(TEXTS, cfg)
+    f = featurize(TEXTS, cfg, parallel=parallel)
     for i, text in enumerate(TEXTS):
         tokens = tokenize(text)
         shingles = _kernels.shingles(tokens.hashes, cfg.shingle_size)
@@ -37,11 +41,13 @@ def test_empty_batch_and_empty_documents() -> None:
     assert len(f.shingle_set(0)) == 0 and len(f.shingle_set(2)) == 1
 
 
-def test_sketches_without_keeping_shingles_are_the_same() -> None:
+@pytest.mark.parametrize("parallel", [True, False])
+def test_sketches_without_keeping_shingles_are_the_same(parallel: bool) -> None:
     kept = featurize(TEXTS, SketchConfig())
-    lean = featurize(TEXTS, SketchConfig(), keep_shingles=False)
+    lean = featurize(TEXTS, SketchConfig(), keep_shingles=False, parallel=parallel)
     assert np.array_equal(kept.signatures, lean.signatures) and np.array_equal(kept.content, lean.content)
-    assert len(lean.shingles) == 0
+    assert np.array_equal(kept.n_tokens, lean.n_tokens)
+    assert len(lean.shingles) == 0 and lean.shingles.parts[0][1].tolist() == [0] * (len(TEXTS) + 1)
 
 
 def test_batches_joined_equal_one_batch() -> None:

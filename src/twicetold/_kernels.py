@@ -132,13 +132,14 @@ def bucket_pairs(sorted_keys, order, max_full):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def estimate_jaccard(signatures, pairs):  # type: ignore[no-untyped-def]
-    """Share of equal signature values for each pair of rows."""
+    """Share of equal signature values for each pair of rows. On the calling thread alone: a
+    few milliseconds per million pairs, and it runs beside other stages' parallel kernels."""
     m = pairs.shape[0]
     k = signatures.shape[1]
     out = np.empty(m, dtype=np.float64)
-    for p in prange(m):
+    for p in range(m):
         a = signatures[pairs[p, 0]]
         b = signatures[pairs[p, 1]]
         same = 0
@@ -686,6 +687,55 @@ def _oph_into(shingle_hashes, num_perm, seed, sig):  # type: ignore[no-untyped-d
                 attempt += uint64(1)
 
 
+@njit(cache=True, nogil=True)
+def _featurize_range(data, offsets, lo, hi, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
+                     shingle_size, num_perm, seed, keep_shingles, n_tokens, content, sigs, n_shingles, room):
+    """Documents ``lo`` to ``hi`` of a batch (see ``featurize_batch``): their shingles written
+    one after another into ``room`` (when ``keep_shingles``); returns how many were written."""
+    longest = 1
+    for d in range(lo, hi):
+        longest = max(longest, offsets[d + 1] - offsets[d] + 1)
+    tokens = np.empty(longest, dtype=np.uint64)
+    scratch = np.empty(0 if keep_shingles else longest, dtype=np.uint64)
+    no_spans = np.empty(0, dtype=np.int32)
+    pos = 0
+    for d in range(lo, hi):
+        k = tokens_utf8(data, offsets[d], offsets[d + 1], classes, fold_start, fold_len, fold_data,
+                        tokens, no_spans, no_spans, False)
+        n_tokens[d] = k
+        content[d, 0] = sequence_hash(tokens[:k], 1)
+        content[d, 1] = sequence_hash(tokens[:k], 2)
+        # Repeated shingles change neither the sketch (a minimum) nor the postings
+        # (deduplicated after the global sort), so no per-document sort is needed.
+        out = room[pos:] if keep_shingles else scratch
+        m = _shingles_into(tokens, k, shingle_size, out)
+        _oph_into(out[:m], num_perm, seed, sigs[d])
+        if keep_shingles:
+            n_shingles[d] = m
+            pos += m
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def _shingle_room(offsets):  # type: ignore[no-untyped-def]
+    """Where each document's shingles may start in a buffer with room for all of them: a
+    token takes at least two bytes with its separator, so a document of b bytes has at most
+    (b + 1) // 2 + 1 shingles."""
+    n = offsets.shape[0] - 1
+    bound = np.zeros(n + 1, dtype=np.int64)
+    for d in range(n):
+        bound[d + 1] = bound[d] + (offsets[d + 1] - offsets[d] + 1) // 2 + 1
+    return bound
+
+
+@njit(cache=True, nogil=True)
+def _offsets_of(counts):  # type: ignore[no-untyped-def]
+    out = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    for d in range(counts.shape[0]):
+        out[d + 1] = out[d] + counts[d]
+    return out
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
                     shingle_size, num_perm, seed, keep_shingles):
@@ -703,44 +753,36 @@ def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # 
     sigs = np.empty((n, num_perm), dtype=np.uint32)
     n_shingles = np.zeros(n, dtype=np.int64)
     chunks = max(min(n, 64), 1)
-    # A token takes at least two bytes with its separator, so a document of b bytes has at
-    # most (b + 1) // 2 + 1 shingles: the bound of its room in the chunk's buffer.
-    bound = np.zeros(n + 1, dtype=np.int64)
-    for d in range(n):
-        bound[d + 1] = bound[d] + (offsets[d + 1] - offsets[d] + 1) // 2 + 1
+    bound = _shingle_room(offsets)
     buf = np.empty(bound[n] if keep_shingles else 0, dtype=np.uint64)
     chunk_fill = np.zeros(chunks, dtype=np.int64)
     for c in prange(chunks):
         lo = n * c // chunks
         hi = n * (c + 1) // chunks
-        longest = 1
-        for d in range(lo, hi):
-            longest = max(longest, offsets[d + 1] - offsets[d] + 1)
-        tokens = np.empty(longest, dtype=np.uint64)
-        scratch = np.empty(0 if keep_shingles else longest, dtype=np.uint64)
-        no_spans = np.empty(0, dtype=np.int32)
-        pos = bound[lo]
-        for d in range(lo, hi):
-            k = tokens_utf8(data, offsets[d], offsets[d + 1], classes, fold_start, fold_len, fold_data,
-                            tokens, no_spans, no_spans, False)
-            n_tokens[d] = k
-            content[d, 0] = sequence_hash(tokens[:k], 1)
-            content[d, 1] = sequence_hash(tokens[:k], 2)
-            # Repeated shingles change neither the sketch (a minimum) nor the postings
-            # (deduplicated after the global sort), so no per-document sort is needed.
-            room = buf[pos:] if keep_shingles else scratch
-            m = _shingles_into(tokens, k, shingle_size, room)
-            _oph_into(room[:m], num_perm, seed, sigs[d])
-            if keep_shingles:
-                n_shingles[d] = m
-                pos += m
-        chunk_fill[c] = pos - bound[lo]
-    shingle_offsets = np.zeros(n + 1, dtype=np.int64)
-    for d in range(n):
-        shingle_offsets[d + 1] = shingle_offsets[d] + n_shingles[d]
+        room = buf[bound[lo] : bound[hi]] if keep_shingles else buf
+        chunk_fill[c] = _featurize_range(data, offsets, lo, hi, classes, fold_start, fold_len, fold_data,
+                                         shingle_size, num_perm, seed, keep_shingles, n_tokens, content, sigs,
+                                         n_shingles, room)
+    shingle_offsets = _offsets_of(n_shingles)
     flat = np.empty(shingle_offsets[n], dtype=np.uint64)
     for c in prange(chunks):
         lo = n * c // chunks
         start = shingle_offsets[lo]
         flat[start : start + chunk_fill[c]] = buf[bound[lo] : bound[lo] + chunk_fill[c]]
     return n_tokens, content, sigs, flat, shingle_offsets
+
+
+@njit(cache=True, nogil=True)
+def featurize_block(data, offsets, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
+                    shingle_size, num_perm, seed, keep_shingles):
+    """``featurize_batch`` on the calling thread alone: for threads that each take a block of
+    documents (the readers), where one parallel kernel per block would only add barriers."""
+    n = offsets.shape[0] - 1
+    n_tokens = np.zeros(n, dtype=np.int64)
+    content = np.empty((n, 2), dtype=np.uint64)
+    sigs = np.empty((n, num_perm), dtype=np.uint32)
+    n_shingles = np.zeros(n, dtype=np.int64)
+    buf = np.empty(_shingle_room(offsets)[n] if keep_shingles else 0, dtype=np.uint64)
+    m = _featurize_range(data, offsets, 0, n, classes, fold_start, fold_len, fold_data, shingle_size, num_perm,
+                         seed, keep_shingles, n_tokens, content, sigs, n_shingles, buf)
+    return n_tokens, content, sigs, buf[:m].copy(), _offsets_of(n_shingles)

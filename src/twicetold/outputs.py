@@ -5,6 +5,7 @@ when complete, so a failure or Ctrl-C leaves no half-written folder.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import operator
@@ -140,10 +141,17 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
         return pa.Table.from_pylist(fixed)
 
 
-def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> None:
-    """Write ``name.jsonl`` and ``name.parquet`` holding the same rows."""
-    write_jsonl(folder / f"{name}.jsonl", rows)
-    pq.write_table(_table(rows, schema), folder / f"{name}.parquet")
+FORMATS = ("jsonl", "parquet")
+
+
+def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None,
+                formats: Iterable[str] = FORMATS) -> None:
+    """Write ``name.jsonl`` and ``name.parquet`` (or those of ``formats``) holding the same rows."""
+    for fmt in formats:
+        if fmt == "jsonl":
+            write_jsonl(folder / f"{name}.jsonl", rows)
+        else:
+            pq.write_table(_table(rows, schema), folder / f"{name}.parquet")
 
 
 def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
@@ -207,6 +215,11 @@ def _in_parallel(jobs: list[tuple[float, Callable[[], None]]], workers: int) -> 
         raise failure
 
 
+def _write_one(folder: Path, name: str, rows: Callable[[], list[dict[str, Any]]], schema: pa.Schema | None,
+               formats: tuple[str, ...]) -> None:
+    write_table(folder, name, rows(), schema, formats)
+
+
 def versions() -> dict[str, str]:
     import numba
     import numpy
@@ -225,30 +238,33 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
     folder only with ``force``. With ``workers`` > 1 the tables are written by that many
     processes side by side (forked, where the platform can)."""
     with gc_paused(), atomic_path(outdir, force, is_dir=True) as tmp:
-        def pairs() -> None:
-            write_table(tmp, "pairs", [
-                {"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
-                 "direction": p.direction, "same_source": p.same_source,
-                 "passages": [fields(x) for x in p.passages]} for p in result.pairs
-            ], PAIRS_SCHEMA)
+        def pairs() -> list[dict[str, Any]]:
+            return [{"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
+                     "direction": p.direction, "same_source": p.same_source,
+                     "passages": [fields(x) for x in p.passages]} for p in result.pairs]
 
-        def clusters() -> None:
-            write_table(tmp, "clusters", [
-                {"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
-                 "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters
-            ], CLUSTERS_SCHEMA)
+        def clusters() -> list[dict[str, Any]]:
+            return [{"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
+                     "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters]
 
-        # Weights: roughly the bytes each table writes, to spread them over the processes.
-        _in_parallel([
-            (200.0 * len(result.pairs) + 100 * sum(len(p.passages) for p in result.pairs), pairs),
-            (sum(len(o.text) + 150 for o in result.occurrences),
-             lambda: write_table(tmp, "passages", [fields(o) for o in result.occurrences], PASSAGES_SCHEMA)),
-            (sum(len(c.text) + 150 for c in result.passage_clusters),
-             lambda: write_table(tmp, "passage_clusters", [fields(c) for c in result.passage_clusters],
-                                 PASSAGE_CLUSTERS_SCHEMA)),
-            (100.0 * sum(len(c.members) for c in result.clusters), clusters),
-            (400.0 * len(result.documents), lambda: write_table(tmp, "documents", document_rows(result.documents))),
-        ], workers)
+        tables: list[tuple[str, float, Callable[[], list[dict[str, Any]]], pa.Schema | None]] = [
+            # name, weight (roughly the bytes it writes, to spread the work), rows, schema
+            ("pairs", 200.0 * len(result.pairs) + 100 * sum(len(p.passages) for p in result.pairs), pairs,
+             PAIRS_SCHEMA),
+            ("passages", sum(len(o.text) + 150 for o in result.occurrences),
+             lambda: [fields(o) for o in result.occurrences], PASSAGES_SCHEMA),
+            ("passage_clusters", sum(len(c.text) + 150 for c in result.passage_clusters),
+             lambda: [fields(c) for c in result.passage_clusters], PASSAGE_CLUSTERS_SCHEMA),
+            ("clusters", 100.0 * sum(len(c.members) for c in result.clusters), clusters, CLUSTERS_SCHEMA),
+            ("documents", 400.0 * len(result.documents), lambda: document_rows(result.documents), None),
+        ]
+        # On several processes each format of each table is a job of its own (the largest table
+        # is about half of all the writing, so whole tables would leave one process waiting);
+        # on one, a table's rows are made once for both formats.
+        split = [FORMATS] if workers <= 1 else [(fmt,) for fmt in FORMATS]
+        _in_parallel([(weight * len(formats) / len(FORMATS),
+                       functools.partial(_write_one, tmp, name, rows, schema, formats))
+                      for name, weight, rows, schema in tables for formats in split], workers)
         problems = [fields(p) for p in result.problems]
         run = {
             "schema_version": SCHEMA_VERSION,

@@ -88,7 +88,8 @@ def sort_key_date(value: str | None) -> str | None:
 
 class _Timer:
     """Seconds per stage for run.json; stages without a count of their own show on the
-    progress display as a bar that completes when they end."""
+    progress display as a bar that completes when they end. Stages may run side by side
+    (near duplicates and clusters beside candidates), so the sum can exceed the total."""
 
     COUNTED = ("read_and_sketch", "align")  # these report their own progress
 
@@ -111,11 +112,14 @@ class _Timer:
 
 class _Corpus:
     """Per-document state the stages share, kept compact: texts go to the store, and
-    features are computed a batch at a time by one parallel kernel.
+    features are computed a batch at a time.
 
-    The kernel runs in a background thread (it releases the GIL) while the next batch is
-    read; one batch at a time, so at most two batches are in memory and the parallel
-    kernels are never entered from two threads at once.
+    Batches of clean JSON Lines come sketched by the reader thread that parsed them
+    (``sketch_block``, one thread per block: no barriers, and the cores stay busy with
+    parsing and sketching alike). Other batches are sketched by one parallel kernel in a
+    background thread (it releases the GIL) while the next batch is read; one batch at a
+    time, so at most two batches are in memory and the parallel kernel is never entered
+    from two threads at once.
     """
 
     def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool, text_key: str) -> None:
@@ -129,10 +133,18 @@ class _Corpus:
         self._pending: Future[Features] | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-sketch")
 
+    def sketch_block(self, batch: readers.DocumentBatch) -> Features:
+        """A batch's features on the calling thread alone (see the class docstring)."""
+        return featurize(batch.texts, self.sketch, keep_shingles=self.keep_shingles, parallel=False)
+
     def add(self, batch: readers.DocumentBatch) -> None:
-        self._collect()
-        # dedup needs only the sketches (~0.5 KB per document), not the shingles
-        self._pending = self._worker.submit(featurize, batch.texts, self.sketch, keep_shingles=self.keep_shingles)
+        self._collect()  # batches stay in order
+        if isinstance(batch.prepared, Features):
+            self._parts.append(batch.prepared)
+        else:
+            # dedup needs only the sketches (~0.5 KB per document), not the shingles
+            self._pending = self._worker.submit(featurize, batch.texts, self.sketch,
+                                                keep_shingles=self.keep_shingles)
         if self.keep_shingles:  # texts are re-read only to align passages
             if batch.lines is not None:
                 self.store.add_lines(*batch.lines, self.text_key)
@@ -171,6 +183,19 @@ def _exact_edges(content: npt.NDArray[np.uint64], usable: npt.NDArray[np.bool_])
     run_start = np.maximum.accumulate(np.where(np.concatenate([[True], ~same]), np.arange(len(order)), 0))
     dup = np.flatnonzero(np.concatenate([[False], same]))
     return np.stack([order[run_start[dup]], order[dup]], axis=1).astype(np.int64)
+
+
+def _near_stages(timer: _Timer, corpus: _Corpus, features: Features, usable: npt.NDArray[np.bool_],
+                 cfg: ScanConfig) -> tuple[npt.NDArray[np.int64], NearPairs, Components, list[Cluster]]:
+    """Exact and near-duplicate pairs, and the clusters they make."""
+    with timer.stage("near_duplicates"):
+        exact = _exact_edges(features.content, usable)
+        near = near_duplicates(features.signatures, cfg.near, usable)
+    with timer.stage("clusters"):
+        rank = keep_order(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
+        comps = components(len(corpus), np.concatenate([exact, near.pairs]), rank)
+        clusters = _clusters(comps, corpus, features)
+    return exact, near, comps, clusters
 
 
 def _ordered(i: int, j: int, corpus: _Corpus) -> tuple[int, int]:
@@ -233,27 +258,26 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
         corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
                          text_key=cfg.read.text_column)
         with timer.stage("read_and_sketch"):
-            for batch in readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers):
+            for batch in readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers,
+                                              prepare=corpus.sketch_block):
                 corpus.add(batch)
                 report("read", len(corpus), None)
             features = corpus.features()
             report("read", len(corpus), len(corpus))
         n = len(corpus)
         usable = features.n_tokens > 0
-        with timer.stage("near_duplicates"):
-            exact = _exact_edges(features.content, usable)
-            near = near_duplicates(features.signatures, cfg.near, usable)
-        with timer.stage("clusters"):
-            rank = keep_order(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
-            comps = components(n, np.concatenate([exact, near.pairs]), rank)
-            clusters = _clusters(comps, corpus, features)
-        with timer.stage("candidates"):
-            if cfg.passages.enabled:
-                cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared)
-            else:
-                cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
-            to_align = _pairs_to_align(comps, cands.pairs, n)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-near") as side:
+            # Near duplicates and their clusters (serial code, mostly outside the GIL) run beside
+            # the passage candidates' parallel kernels, on the cores those leave idle.
+            near_job = side.submit(_near_stages, timer, corpus, features, usable, cfg)
+            with timer.stage("candidates"):
+                if cfg.passages.enabled:
+                    cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared)
+                else:
+                    cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
+            exact, near, comps, clusters = near_job.result()
         with timer.stage("align"):
+            to_align = _pairs_to_align(comps, cands.pairs, n)
             pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, report)
         with timer.stage("passage_clusters"):
             index = {r.id: i for i, r in enumerate(corpus.records)}
@@ -367,7 +391,8 @@ _align_job: tuple[TextStore, PassageConfig] | None = None  # set in the parent b
 
 # What alignment gives back for a pair: its passages and, for passage clustering, the texts
 # of their two sides and both documents' quotations (the workers hold the texts already).
-Aligned = tuple[list[Passage], list[tuple[str, str]], list[tuple[int, int]], list[tuple[int, int]]]
+PassageRow = tuple[int, int, int, int, int, float]  # Passage's fields up to score: pickled far faster
+Aligned = tuple[list[PassageRow], list[tuple[str, str]], list[tuple[int, int]], list[tuple[int, int]]]
 
 
 def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
@@ -388,13 +413,14 @@ def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
         ta, tb = prepared(a), prepared(b)
         passages = align(ta, tb, cfg)
         if not passages:
-            out.append((passages, [], [], []))
+            out.append(([], [], [], []))
             continue
         for i, t in ((a, ta), (b, tb)):
             if i not in quotes:
                 quotes[i] = quote_spans(t.text)
         texts = [(ta.text[x.a_start : x.a_end], tb.text[x.b_start : x.b_end]) for x in passages]
-        out.append((passages, texts, quotes[a], quotes[b]))
+        rows = [(x.a_start, x.a_end, x.b_start, x.b_end, x.length, x.score) for x in passages]
+        out.append((rows, texts, quotes[a], quotes[b]))
     return out
 
 
@@ -432,7 +458,8 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
         found = [([], [], [], []) for _ in ordered]
     pairs: list[Pair] = []
     known = KnownTexts({}, {})
-    for k, ((a, b), (passages, texts, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
+    for k, ((a, b), (rows, texts, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
+        passages = [Passage(*row) for row in rows]
         if comps.label[a] == comps.label[b]:
             kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
         elif passages:

@@ -27,7 +27,7 @@ import shutil
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -586,6 +586,9 @@ class DocumentBatch:
     lines: tuple[str, npt.NDArray[np.int64]] | None = None
     """For documents read from a plain JSON Lines file: the file, and where each line starts
     and ends in it (``n + 1`` bounds), so the text store can re-read them in place."""
+    prepared: object = None
+    """What ``read_batches``' ``prepare`` made of this batch on the thread that parsed it
+    (None where it did not run)."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -609,6 +612,7 @@ class DocumentBatch:
 
 
 BATCH_DOCS = 4096
+Prepare = Callable[[DocumentBatch], object]
 
 
 def _batched(docs: Iterator[Document], size: int) -> Iterator[DocumentBatch]:
@@ -622,8 +626,8 @@ def _batched(docs: Iterator[Document], size: int) -> Iterator[DocumentBatch]:
         yield DocumentBatch.of(batch)
 
 
-def _fast_jsonl_block(block: bytes, config: ReadConfig, disk: str,
-                      offset: int | None) -> tuple[int, DocumentBatch | None]:
+def _fast_jsonl_block(block: bytes, config: ReadConfig, disk: str, offset: int | None,
+                      prepare: Prepare | None = None) -> tuple[int, DocumentBatch | None]:
     """The number of lines of a block of JSON Lines, and its documents parsed by one compiled
     pass (``_jsonl.parse_block``), or ``None`` when anything in it needs the per-line
     reader's care (invalid UTF-8 or JSON, blank lines, missing or empty ids or texts, long
@@ -670,8 +674,11 @@ def _fast_jsonl_block(block: bytes, config: ReadConfig, disk: str,
     meta_json = meta.tobytes().split(b"\n")[:-1] if len(meta) > 3 * n else None
     sources = [s or None for s in column(config.source_column).to_pylist()]
     lines = (disk, np.concatenate([[0], ends]) + offset) if offset is not None else None
-    return n, DocumentBatch(ids, text, sources, dates, ["utf-8"] * n, [[] for _ in range(n)], [],
-                            meta_json=meta_json, lines=lines)
+    batch = DocumentBatch(ids, text, sources, dates, ["utf-8"] * n, [[] for _ in range(n)], [],
+                          meta_json=meta_json, lines=lines)
+    if prepare is not None:
+        batch.prepared = prepare(batch)
+    return n, batch
 
 
 JSONL_BLOCK_BYTES = 8 << 20
@@ -709,10 +716,10 @@ class _ParsedBlock:
     batch: DocumentBatch | None
 
 
-def _parsed_blocks(file: str, disk: str, fh: io.BufferedIOBase, config: ReadConfig,
-                   threads: int) -> Iterator[_ParsedBlock]:
+def _parsed_blocks(file: str, disk: str, fh: io.BufferedIOBase, config: ReadConfig, threads: int,
+                   prepare: Prepare | None = None) -> Iterator[_ParsedBlock]:
     """The blocks of a UTF-8 JSON Lines stream (past any BOM) parsed on ``threads`` threads,
-    in order."""
+    in order; ``prepare`` runs on each parsed batch in the thread that parsed it."""
     plain = _input_compression(disk) is None  # lines can be re-read in place
     first_line = 1
     with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="twicetold-read") as pool:
@@ -729,7 +736,8 @@ def _parsed_blocks(file: str, disk: str, fh: io.BufferedIOBase, config: ReadConf
             return parsed
 
         for block, at in _jsonl_blocks(fh, fh.tell() if plain else 0):
-            pending.append((pool.submit(_fast_jsonl_block, block, config, disk, at if plain else None), block))
+            pending.append((pool.submit(_fast_jsonl_block, block, config, disk, at if plain else None, prepare),
+                            block))
             if len(pending) > threads:
                 yield settle()
         while pending:
@@ -749,8 +757,8 @@ def _wide_encoding(fh: io.BufferedIOBase) -> bool:
     return any(head.startswith(bom) for bom, _ in _BOMS)
 
 
-def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
-                   size: int, threads: int) -> Iterator[DocumentBatch]:
+def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem], size: int, threads: int,
+                   prepare: Prepare | None) -> Iterator[DocumentBatch]:
     """JSON Lines in batches: blocks of whole lines are parsed by the compiled reader on
     ``threads`` threads, in order; a block it cannot take as it is goes through the
     per-line reader."""
@@ -762,7 +770,7 @@ def _jsonl_batches(path: str, config: ReadConfig, problems: list[InputProblem],
                 return
             _skip_utf8_bom(fh)
             fallback_seen = [False]
-            for parsed in _parsed_blocks(file, disk, fh, config, threads):
+            for parsed in _parsed_blocks(file, disk, fh, config, threads, prepare):
                 if parsed.batch is not None:
                     yield parsed.batch
                 else:
@@ -818,12 +826,14 @@ def _copy_jsonl(path: str, keep_ids: Container[str], config: ReadConfig, sink: i
 
 
 def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, problems: list[InputProblem],
-                 size: int = BATCH_DOCS, threads: int = 1) -> Iterator[DocumentBatch]:
+                 size: int = BATCH_DOCS, threads: int = 1, prepare: Prepare | None = None) -> Iterator[DocumentBatch]:
     """Stream the documents of every input in batches of about ``size``, in input order.
 
     The same documents, ids, checks and problems as ``read_documents``; clean JSON Lines are
     parsed by a compiled reader a block at a time, blocks on up to ``threads`` threads,
-    which is what makes large corpora fast.
+    which is what makes large corpora fast. ``prepare`` (say, sketching) runs on those
+    blocks' batches in the thread that parsed each, its result in ``batch.prepared``; other
+    batches come with ``prepared`` None.
     """
     plans = [(os.fspath(p), detect_format(os.fspath(p), config)) for p in inputs]
 
@@ -832,7 +842,7 @@ def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, p
         for path, fmt in plans:
             empty, reported = True, len(problems)
             if fmt == "jsonl":
-                batches = _jsonl_batches(path, config, problems, size, threads)
+                batches = _jsonl_batches(path, config, problems, size, threads, prepare)
             else:
                 batches = _batched((doc for doc, _ in _records(path, fmt, config, problems) if doc is not None),
                                    size)

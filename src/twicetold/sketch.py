@@ -97,8 +97,10 @@ class Features:
 
 
 def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig, *,
-              keep_shingles: bool = True) -> Features:
-    """Tokens, content hashes, shingles and signatures of many texts in one parallel pass.
+              keep_shingles: bool = True, parallel: bool = True) -> Features:
+    """Tokens, content hashes, shingles and signatures of many texts in one pass, on all of
+    Numba's threads, or with ``parallel=False`` on the calling thread alone (for callers that
+    run several batches side by side themselves).
 
     >>> f = featurize(["The same words.", "the SAME words", "Other words here."], SketchConfig())
     >>> bool((f.content[0] == f.content[1]).all()), bool((f.content[0] == f.content[2]).all())
@@ -109,7 +111,8 @@ def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig, *,
     offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[column.offset : column.offset + len(column) + 1]
     data = np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
     t = tables()
-    n_tokens, content, sigs, flat, shingle_offsets = _kernels.featurize_batch(
+    kernel = _kernels.featurize_batch if parallel else _kernels.featurize_block
+    n_tokens, content, sigs, flat, shingle_offsets = kernel(
         data, offsets, t.classes, t.fold_start, t.fold_len, t.fold_data,
         config.shingle_size, config.num_perm, config.seed, keep_shingles)
     return Features(n_tokens, content, sigs, Shingles(((flat, shingle_offsets),)))
