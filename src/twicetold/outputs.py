@@ -5,7 +5,6 @@ when complete, so a failure or Ctrl-C leaves no half-written folder.
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import operator
@@ -14,8 +13,8 @@ import platform
 import shutil
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -141,11 +140,8 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
         return pa.Table.from_pylist(fixed)
 
 
-FORMATS = ("jsonl", "parquet")
-
-
 def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None,
-                formats: Iterable[str] = FORMATS) -> None:
+                formats: Iterable[str] = ("jsonl", "parquet")) -> None:
     """Write ``name.jsonl`` and ``name.parquet`` (or those of ``formats``) holding the same rows."""
     for fmt in formats:
         if fmt == "jsonl":
@@ -170,54 +166,25 @@ def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
             for values, d in zip(fixed, docs, strict=True)]
 
 
-def _in_parallel(jobs: list[tuple[float, Callable[[], None]]], workers: int) -> None:
-    """Run ``(weight, job)`` jobs spread over ``workers`` processes: the heaviest first, each
-    to the least loaded process; the others are forked children, which see the results in
-    memory as they are (nothing is pickled) and only write files. Fails if any job failed."""
-    if workers <= 1 or len(jobs) < 2 or not hasattr(os, "fork"):
-        for _, job in jobs:
-            job()
+def _write_tables(folder: Path, tables: list[tuple[str, Callable[[], list[dict[str, Any]]], pa.Schema | None]],
+                  workers: int) -> None:
+    """Write each ``(name, rows, schema)`` table, its rows made once for both formats. With
+    ``workers`` > 1 the Parquet files are encoded on a second thread while this one writes
+    the JSON Lines (pyarrow releases the GIL; orjson and making rows cannot). A thread, not
+    forked processes: a forked writer copies every memory page it touches (reference counts
+    are writes), which cost as much as the second core saved."""
+    if workers <= 1:
+        for name, make_rows, schema in tables:
+            write_table(folder, name, make_rows(), schema)
         return
-    groups: list[list[Callable[[], None]]] = [[] for _ in range(min(workers, len(jobs)))]
-    load = [0.0] * len(groups)
-    for weight, job in sorted(jobs, key=lambda j: -j[0]):
-        k = load.index(min(load))
-        groups[k].append(job)
-        load[k] += weight
-    children = []
-    for group in groups[1:]:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the child: write, then leave without running the parent's cleanup
-            code = 1
-            try:
-                for job in group:
-                    job()
-                code = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
-        children.append(pid)
-    failure: BaseException | None = None
-    try:
-        for job in groups[0]:
-            job()
-    except BaseException as exc:
-        failure = exc
-    for pid in children:
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 and failure is None:
-            failure = OutputError("writing the results failed in a worker process (see the message above)",
-                                  "check the free space and permissions of the output folder")
-    if failure is not None:
-        raise failure
-
-
-def _write_one(folder: Path, name: str, rows: Callable[[], list[dict[str, Any]]], schema: pa.Schema | None,
-               formats: tuple[str, ...]) -> None:
-    write_table(folder, name, rows(), schema, formats)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-parquet") as parquet:
+        pending = []
+        for name, make_rows, schema in tables:
+            rows = make_rows()
+            pending.append(parquet.submit(write_table, folder, name, rows, schema, ("parquet",)))
+            write_table(folder, name, rows, schema, ("jsonl",))
+        for done in pending:
+            done.result()
 
 
 def versions() -> dict[str, str]:
@@ -235,8 +202,8 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
                   workers: int = 1) -> Path:
     """Write a scan's results folder: ``pairs``, ``clusters``, ``documents``, ``passages`` and
     ``passage_clusters`` as JSON Lines and Parquet, plus ``run.json``. Replaces an existing
-    folder only with ``force``. With ``workers`` > 1 the tables are written by that many
-    processes side by side (forked, where the platform can)."""
+    folder only with ``force``. With ``workers`` > 1 the Parquet files are encoded on a second
+    thread (see ``_write_tables``)."""
     with gc_paused(), atomic_path(outdir, force, is_dir=True) as tmp:
         def pairs() -> list[dict[str, Any]]:
             return [{"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
@@ -247,24 +214,13 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
             return [{"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,
                      "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters]
 
-        tables: list[tuple[str, float, Callable[[], list[dict[str, Any]]], pa.Schema | None]] = [
-            # name, weight (roughly the bytes it writes, to spread the work), rows, schema
-            ("pairs", 200.0 * len(result.pairs) + 100 * sum(len(p.passages) for p in result.pairs), pairs,
-             PAIRS_SCHEMA),
-            ("passages", sum(len(o.text) + 150 for o in result.occurrences),
-             lambda: [fields(o) for o in result.occurrences], PASSAGES_SCHEMA),
-            ("passage_clusters", sum(len(c.text) + 150 for c in result.passage_clusters),
-             lambda: [fields(c) for c in result.passage_clusters], PASSAGE_CLUSTERS_SCHEMA),
-            ("clusters", 100.0 * sum(len(c.members) for c in result.clusters), clusters, CLUSTERS_SCHEMA),
-            ("documents", 400.0 * len(result.documents), lambda: document_rows(result.documents), None),
-        ]
-        # On several processes each format of each table is a job of its own (the largest table
-        # is about half of all the writing, so whole tables would leave one process waiting);
-        # on one, a table's rows are made once for both formats.
-        split = [FORMATS] if workers <= 1 else [(fmt,) for fmt in FORMATS]
-        _in_parallel([(weight * len(formats) / len(FORMATS),
-                       functools.partial(_write_one, tmp, name, rows, schema, formats))
-                      for name, weight, rows, schema in tables for formats in split], workers)
+        _write_tables(tmp, [
+            ("passages", lambda: [fields(o) for o in result.occurrences], PASSAGES_SCHEMA),
+            ("documents", lambda: document_rows(result.documents), None),
+            ("passage_clusters", lambda: [fields(c) for c in result.passage_clusters], PASSAGE_CLUSTERS_SCHEMA),
+            ("pairs", pairs, PAIRS_SCHEMA),
+            ("clusters", clusters, CLUSTERS_SCHEMA),
+        ], workers)
         problems = [fields(p) for p in result.problems]
         run = {
             "schema_version": SCHEMA_VERSION,
