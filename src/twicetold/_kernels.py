@@ -729,6 +729,14 @@ def _shingle_room(offsets):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def _feature_rows(n, num_perm):  # type: ignore[no-untyped-def]
+    """Empty per-document outputs of the featurize kernels: token counts, content hashes,
+    signatures, shingle counts."""
+    return (np.zeros(n, dtype=np.int64), np.empty((n, 2), dtype=np.uint64), np.empty((n, num_perm), dtype=np.uint32),
+            np.zeros(n, dtype=np.int64))
+
+
+@njit(cache=True, nogil=True)
 def _offsets_of(counts):  # type: ignore[no-untyped-def]
     out = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     for d in range(counts.shape[0]):
@@ -748,10 +756,7 @@ def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # 
     writing its chunk's shingles one after another, so nothing is allocated per document.
     """
     n = offsets.shape[0] - 1
-    n_tokens = np.zeros(n, dtype=np.int64)
-    content = np.empty((n, 2), dtype=np.uint64)
-    sigs = np.empty((n, num_perm), dtype=np.uint32)
-    n_shingles = np.zeros(n, dtype=np.int64)
+    n_tokens, content, sigs, n_shingles = _feature_rows(n, num_perm)
     chunks = max(min(n, 64), 1)
     bound = _shingle_room(offsets)
     buf = np.empty(bound[n] if keep_shingles else 0, dtype=np.uint64)
@@ -778,10 +783,7 @@ def featurize_block(data, offsets, classes, fold_start, fold_len, fold_data,  # 
     """``featurize_batch`` on the calling thread alone: for threads that each take a block of
     documents (the readers), where one parallel kernel per block would only add barriers."""
     n = offsets.shape[0] - 1
-    n_tokens = np.zeros(n, dtype=np.int64)
-    content = np.empty((n, 2), dtype=np.uint64)
-    sigs = np.empty((n, num_perm), dtype=np.uint32)
-    n_shingles = np.zeros(n, dtype=np.int64)
+    n_tokens, content, sigs, n_shingles = _feature_rows(n, num_perm)
     buf = np.empty(_shingle_room(offsets)[n] if keep_shingles else 0, dtype=np.uint64)
     m = _featurize_range(data, offsets, 0, n, classes, fold_start, fold_len, fold_data, shingle_size, num_perm,
                          seed, keep_shingles, n_tokens, content, sigs, n_shingles, buf)

@@ -57,9 +57,12 @@ class Shingles:
         return flat[offsets[d] : offsets[d + 1]]
 
     def joined(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-        """All shingles in one array, with every document's offsets (a copy, for small uses)."""
+        """All shingles in one array, with every document's offsets: the only part as it is,
+        else a copy (for small uses)."""
         if not self.parts:
             return np.empty(0, np.uint64), np.zeros(1, np.int64)
+        if len(self.parts) == 1:
+            return self.parts[0]
         shifts = np.cumsum([0] + [len(flat) for flat, _ in self.parts[:-1]])
         offsets = np.concatenate([np.zeros(1, np.int64)] + [o[1:] + s for (_, o), s in
                                                             zip(self.parts, shifts, strict=True)])
