@@ -96,3 +96,16 @@ def test_results_are_identical_with_one_or_two_workers(generated: tuple[twicetol
     assert one.occurrences == two.occurrences == generated[0].occurrences
     assert one.passage_clusters == two.passage_clusters == generated[0].passage_clusters
 
+
+
+def test_alignment_chunks_cover_every_pair_in_order_and_shrink_toward_the_end() -> None:
+    from twicetold import pipeline
+
+    pairs = [(i, i + 1) for i in range(12_345)]
+    chunks = pipeline._chunks(pairs, workers=2)
+    assert [p for c in chunks for p in c] == pairs
+    sizes = [len(c) for c in chunks]
+    assert max(sizes) == pipeline.ALIGN_CHUNK
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-2] == pipeline.ALIGN_MIN_CHUNK  # the workers' last chunks are small
+    assert pipeline._chunks([], workers=2) == []

@@ -385,7 +385,8 @@ def _pairs_to_align(comps: Components, candidates: npt.NDArray[np.int64], n: int
 # holds the GIL. Workers read texts from the text store's file; results come back in input
 # order, so any number of workers gives the same pairs as one.
 PARALLEL_MIN_PAIRS = 2000
-ALIGN_CHUNK = 500
+ALIGN_CHUNK = 500  # pairs per chunk at most; chunks shrink toward the end (see _chunks)
+ALIGN_MIN_CHUNK = 50
 _align_job: tuple[TextStore, PassageConfig] | None = None  # set in the parent before forking
 
 
@@ -424,26 +425,41 @@ def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
     return out
 
 
+def _chunks(pairs: list[tuple[int, int]], workers: int) -> list[list[tuple[int, int]]]:
+    """Chunks of pairs, big while much is left and smaller toward the end (a quarter of
+    each worker's share of what remains), so that the workers finish together."""
+    out = []
+    k = 0
+    while k < len(pairs):
+        size = min(ALIGN_CHUNK, max(ALIGN_MIN_CHUNK, (len(pairs) - k) // (4 * workers)))
+        out.append(pairs[k : k + size])
+        k += size
+    return out
+
+
 def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageConfig, workers: int,
-               report: Progress) -> list[Aligned]:
+               report: Progress) -> Iterator[Aligned]:
+    """What alignment found for each pair, in order, as the workers deliver it: the caller
+    turns each into a pair while the workers go on."""
     global _align_job
     _align_job = (store, cfg)
-    chunks = [ordered[k : k + ALIGN_CHUNK] for k in range(0, len(ordered), ALIGN_CHUNK)]
-    out: list[Aligned] = []
+    chunks = _chunks(ordered, workers)
+    done = 0
     try:
         if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
             store.flush()
             with mp.get_context("fork").Pool(workers) as pool:
                 for result in pool.imap(_align_chunk, chunks):
-                    out += result
-                    report("align", len(out), len(ordered))
+                    yield from result
+                    done += len(result)
+                    report("align", done, len(ordered))
         else:
             for chunk in chunks:
-                out += _align_chunk(chunk)
-                report("align", len(out), len(ordered))
+                yield from _align_chunk(chunk)
+                done += len(chunk)
+                report("align", done, len(ordered))
     finally:
         _align_job = None
-    return out
 
 
 def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
@@ -452,10 +468,9 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
     alignment found on the way."""
     jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
     ordered = [_ordered(i, j, corpus) for i, j in to_align.tolist()]
-    if cfg.passages.enabled:
-        found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report)
-    else:
-        found = [([], [], [], []) for _ in ordered]
+    nothing: Aligned = ([], [], [], [])
+    found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report) if cfg.passages.enabled \
+        else (nothing for _ in ordered)
     pairs: list[Pair] = []
     known = KnownTexts({}, {})
     for k, ((a, b), (rows, texts, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
