@@ -223,6 +223,23 @@ def test_anchor_matches_match_brute_force(rng: np.random.Generator) -> None:
     ia, _ = k.anchor_matches(ha, hb, 2)
     counts = {v: int((hb == v).sum()) for v in set(hb.tolist())}
     assert all(counts[int(ha[i])] <= 2 for i in ia.tolist())
+    assert sorted(set(ia.tolist())) == [i for i in range(80) if 0 < counts.get(int(ha[i]), 0) <= 2]
+
+
+def test_anchor_matches_on_full_width_hashes_and_empty_texts(rng: np.random.Generator) -> None:
+    # Real anchors are 64-bit hashes: a few hundred distinct ones, some repeated, in both texts.
+    pool = rng.integers(0, 2**64 - 1, 300, dtype=np.uint64)
+    ha, hb = rng.choice(pool, 900), rng.choice(pool, 1100)
+    for max_occ in (1, 3, 8):
+        ia, ib = k.anchor_matches(ha, hb, max_occ)
+        counts = {int(v): int((hb == v).sum()) for v in pool}
+        expected = [(i, j) for i in range(len(ha)) if counts[int(ha[i])] <= max_occ
+                    for j in np.flatnonzero(hb == ha[i]).tolist()]
+        assert list(zip(ia.tolist(), ib.tolist(), strict=True)) == expected
+    empty = np.empty(0, np.uint64)
+    for a, b in ((empty, hb), (ha, empty), (empty, empty)):
+        ia, ib = k.anchor_matches(a, b, 8)
+        assert len(ia) == len(ib) == 0
 
 
 def test_exact_jaccard() -> None:

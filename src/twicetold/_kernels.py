@@ -357,32 +357,54 @@ def anchor_matches(ha, hb, max_occ):  # type: ignore[no-untyped-def]
     """Positions ``(i, j)`` where anchor n-gram ``ha[i]`` equals ``hb[j]``, sorted by i then j.
 
     An n-gram found more than ``max_occ`` times in B is a phrase the text repeats, not an
-    anchor, and is skipped.
+    anchor, and is skipped. B's n-grams go into an open-addressing table (each with its
+    positions chained in order), so each of A's costs one probe: sorting B and searching it
+    twice per n-gram was a third of alignment's time.
     """
-    order = np.argsort(hb, kind="mergesort")
-    sb = hb[order]
-    nb = sb.shape[0]
-    count = 0
-    for i in range(ha.shape[0]):
-        lo = np.searchsorted(sb, ha[i])
-        hi = lo
-        while hi < nb and sb[hi] == ha[i]:
-            hi += 1
-        if hi - lo <= max_occ:
-            count += hi - lo
-    ia = np.empty(count, dtype=np.int64)
-    ib = np.empty(count, dtype=np.int64)
+    na, nb = ha.shape[0], hb.shape[0]
+    if na == 0 or nb == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    bits = 1
+    while (1 << bits) < 2 * nb:
+        bits += 1
+    size = 1 << bits
+    shift = np.uint64(64 - bits)
+    keys = np.empty(size, dtype=np.uint64)
+    first = np.full(size, -1, dtype=np.int64)  # first position in B of the slot's n-gram
+    count = np.zeros(size, dtype=np.int64)
+    after = np.empty(nb, dtype=np.int64)  # the next position of the same n-gram, or -1
+    for j in range(nb - 1, -1, -1):  # from the end, so that each chain runs forward
+        h = hb[j]
+        s = np.int64((h * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+        while first[s] >= 0 and keys[s] != h:
+            s = (s + 1) & (size - 1)
+        keys[s] = h
+        after[j] = first[s]
+        first[s] = j
+        count[s] += 1
+    slot = np.empty(na, dtype=np.int64)
+    total = 0
+    for i in range(na):
+        h = ha[i]
+        s = np.int64((h * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+        while first[s] >= 0 and keys[s] != h:
+            s = (s + 1) & (size - 1)
+        if first[s] >= 0 and count[s] <= max_occ:
+            slot[i] = s
+            total += count[s]
+        else:
+            slot[i] = -1
+    ia = np.empty(total, dtype=np.int64)
+    ib = np.empty(total, dtype=np.int64)
     k = 0
-    for i in range(ha.shape[0]):
-        lo = np.searchsorted(sb, ha[i])
-        hi = lo
-        while hi < nb and sb[hi] == ha[i]:
-            hi += 1
-        if hi - lo <= max_occ:
-            for t in range(lo, hi):
+    for i in range(na):
+        if slot[i] >= 0:
+            j = first[slot[i]]
+            while j >= 0:
                 ia[k] = i
-                ib[k] = order[t]
+                ib[k] = j
                 k += 1
+                j = after[j]
     return ia, ib
 
 
