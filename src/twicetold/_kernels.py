@@ -352,6 +352,16 @@ def shared_ngram_pairs(packed, max_df):  # type: ignore[no-untyped-def]
     return out, frequent.sum()
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _anchor_slot(keys, first, h, shift):  # type: ignore[no-untyped-def]
+    """The slot of n-gram ``h`` in ``anchor_matches``' table: where it is, or the empty slot
+    where it would go (Fibonacci hashing, then linear probing)."""
+    s = np.int64((h * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+    while first[s] >= 0 and keys[s] != h:
+        s = (s + 1) & (first.shape[0] - 1)
+    return s
+
+
 @njit(cache=True, nogil=True)
 def anchor_matches(ha, hb, max_occ):  # type: ignore[no-untyped-def]
     """Positions ``(i, j)`` where anchor n-gram ``ha[i]`` equals ``hb[j]``, sorted by i then j.
@@ -367,17 +377,14 @@ def anchor_matches(ha, hb, max_occ):  # type: ignore[no-untyped-def]
     bits = 1
     while (1 << bits) < 2 * nb:
         bits += 1
-    size = 1 << bits
     shift = np.uint64(64 - bits)
-    keys = np.empty(size, dtype=np.uint64)
-    first = np.full(size, -1, dtype=np.int64)  # first position in B of the slot's n-gram
-    count = np.zeros(size, dtype=np.int64)
+    keys = np.empty(1 << bits, dtype=np.uint64)
+    first = np.full(1 << bits, -1, dtype=np.int64)  # first position in B of the slot's n-gram
+    count = np.zeros(1 << bits, dtype=np.int64)
     after = np.empty(nb, dtype=np.int64)  # the next position of the same n-gram, or -1
     for j in range(nb - 1, -1, -1):  # from the end, so that each chain runs forward
         h = hb[j]
-        s = np.int64((h * np.uint64(0x9E3779B97F4A7C15)) >> shift)
-        while first[s] >= 0 and keys[s] != h:
-            s = (s + 1) & (size - 1)
+        s = _anchor_slot(keys, first, h, shift)
         keys[s] = h
         after[j] = first[s]
         first[s] = j
@@ -385,10 +392,7 @@ def anchor_matches(ha, hb, max_occ):  # type: ignore[no-untyped-def]
     slot = np.empty(na, dtype=np.int64)
     total = 0
     for i in range(na):
-        h = ha[i]
-        s = np.int64((h * np.uint64(0x9E3779B97F4A7C15)) >> shift)
-        while first[s] >= 0 and keys[s] != h:
-            s = (s + 1) & (size - 1)
+        s = _anchor_slot(keys, first, ha[i], shift)
         if first[s] >= 0 and count[s] <= max_occ:
             slot[i] = s
             total += count[s]

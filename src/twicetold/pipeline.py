@@ -394,6 +394,7 @@ _align_job: tuple[TextStore, PassageConfig] | None = None  # set in the parent b
 # of their two sides and both documents' quotations (the workers hold the texts already).
 PassageRow = tuple[int, int, int, int, int, float]  # Passage's fields up to score: pickled far faster
 Aligned = tuple[list[PassageRow], list[tuple[str, str]], list[tuple[int, int]], list[tuple[int, int]]]
+NOTHING_ALIGNED: Aligned = ([], [], [], [])  # never changed: shared by every pair without passages
 
 
 def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
@@ -414,7 +415,7 @@ def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
         ta, tb = prepared(a), prepared(b)
         passages = align(ta, tb, cfg)
         if not passages:
-            out.append(([], [], [], []))
+            out.append(NOTHING_ALIGNED)
             continue
         for i, t in ((a, ta), (b, tb)):
             if i not in quotes:
@@ -468,9 +469,8 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
     alignment found on the way."""
     jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
     ordered = [_ordered(i, j, corpus) for i, j in to_align.tolist()]
-    nothing: Aligned = ([], [], [], [])
     found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report) if cfg.passages.enabled \
-        else (nothing for _ in ordered)
+        else (NOTHING_ALIGNED for _ in ordered)
     pairs: list[Pair] = []
     known = KnownTexts({}, {})
     for k, ((a, b), (rows, texts, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
