@@ -97,6 +97,44 @@ def test_results_are_identical_with_one_or_two_workers(generated: tuple[twicetol
     assert one.passage_clusters == two.passage_clusters == generated[0].passage_clusters
 
 
+def test_spilling_to_disk_past_the_memory_budget_changes_no_result(
+        generated: tuple[twicetold.ScanResult, Truth], tmp_path: Path) -> None:
+    import gzip
+    import os
+
+    from twicetold.store import Spill
+
+    # Compressed, so the texts are copied to the text store as well: all of it in temp_dir.
+    path = tmp_path / "corpus.jsonl.gz"
+    write_corpus(SPEC, tmp_path / "corpus.jsonl")
+    path.write_bytes(gzip.compress((tmp_path / "corpus.jsonl").read_bytes()))
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    seen: list[list[str]] = []
+    keep = Spill.keep
+
+    def spied(self: Spill, array: object) -> object:
+        seen.append(os.listdir(temp))
+        return keep(self, array)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(Spill, "keep", spied)
+        spilled = twicetold.scan([path], twicetold.ScanConfig(memory_budget_mb=1, temp_dir=str(temp)))
+    base = generated[0]
+    # The shingles (~3 MB here) and their postings went to disk past the first megabyte.
+    assert spilled.run["counts"]["bytes_spilled_to_disk"] > 3 * 2**20
+    assert base.run["counts"]["bytes_spilled_to_disk"] == 0
+    assert [(p.a, p.b, p.kind, p.jaccard, p.passages) for p in spilled.pairs] == \
+        [(p.a, p.b, p.kind, p.jaccard, p.passages) for p in base.pairs]
+    assert spilled.clusters == base.clusters
+    assert spilled.occurrences == base.occurrences
+    # While it ran, the text store lived in temp_dir; spilled files are unlinked once mapped,
+    # and nothing at all is left behind.
+    assert any(names for names in seen) and all(all(n.startswith("twicetold-texts-") for n in names)
+                                                for names in seen)
+    assert os.listdir(temp) == []
+
+
 
 def test_alignment_chunks_cover_every_pair_in_order_and_shrink_toward_the_end() -> None:
     from twicetold import pipeline

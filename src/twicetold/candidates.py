@@ -15,6 +15,7 @@ import numpy.typing as npt
 from . import _kernels
 from .errors import ConfigError
 from .sketch import Shingles
+from .store import Spill
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,10 @@ class Candidates:
     frequent_shingles: int
 
 
-def shared_postings(shingles: Shingles) -> npt.NDArray[np.uint64]:
+def shared_postings(shingles: Shingles, spill: Spill | None = None) -> npt.NDArray[np.uint64]:
     """Postings of the shingles found more than once, packed as ``shingle >> 24 << 24 |
-    document``, sorted and distinct (the three steps of ``_kernels``, over every part)."""
+    document``, sorted and distinct (the three steps of ``_kernels``, over every part). The
+    postings array is as long as all the shingles together: ``spill`` may put it on disk."""
     hists = [_kernels.posting_histogram(flat, offsets) for flat, offsets in shingles.parts]
     if not hists:
         return np.empty(0, np.uint64)
@@ -38,7 +40,7 @@ def shared_postings(shingles: Shingles) -> npt.NDArray[np.uint64]:
     per_bucket = counts.transpose(2, 0, 1).reshape(counts.shape[2], -1)
     starts = (np.cumsum(per_bucket.ravel()) - per_bucket.ravel()).reshape(per_bucket.shape)
     bounds = np.concatenate([[0], np.cumsum(per_bucket.sum(axis=1))]).astype(np.int64)
-    out = np.empty(int(bounds[-1]), dtype=np.uint64)
+    out = spill.empty(int(bounds[-1]), np.uint64) if spill else np.empty(int(bounds[-1]), dtype=np.uint64)
     chunks = counts.shape[1]
     for k, ((flat, offsets), first) in enumerate(zip(shingles.parts, shingles.firsts[:-1], strict=True)):
         start = np.ascontiguousarray(starts[:, k * chunks : (k + 1) * chunks].T)
@@ -46,14 +48,15 @@ def shared_postings(shingles: Shingles) -> npt.NDArray[np.uint64]:
     return _kernels.shared_in_buckets(out, bounds)
 
 
-def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int) -> Candidates:
+def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, spill: Spill | None = None
+                         ) -> Candidates:
     """Pairs of documents sharing at least ``min_shared`` shingles found in at most ``max_df``
-    documents."""
+    documents (postings beyond ``spill``'s memory budget go to disk)."""
     n = shingles.firsts[-1]
     if n > _kernels.DOC_MASK:
         raise ConfigError(f"{n:,} documents in one scan; this version pairs at most {_kernels.DOC_MASK:,}",
                           "split the corpus, or deduplicate it first with twicetold dedup")
-    packed = shared_postings(shingles)
+    packed = shared_postings(shingles, spill)
     rows, frequent = _kernels.shared_ngram_pairs(packed, max_df)
     del packed
     if len(rows) == 0:

@@ -88,6 +88,12 @@ def near_options(f: F) -> F:
                      help="Canonical member of a cluster: earliest date (then input order), longest "
                           "text, or first in input order."),
         click.option("--workers", default=0, show_default=True, help="Worker threads; 0 means all cores."),
+        click.option("--memory-budget", default=0, show_default=True, metavar="MB",
+                     help="Megabytes of intermediate arrays (shingles, postings) held in memory; beyond it they "
+                          "spill to temporary files. 0 means a quarter of this machine's memory."),
+        click.option("--temp-dir", type=click.Path(file_okay=False),
+                     help="Folder for temporary files (texts of compressed inputs, spilled arrays) "
+                          "[default: the system's]."),
     ]):
         f = option(f)
     return f
@@ -140,6 +146,8 @@ def _scan_config(o: dict[str, Any], passages: PassageConfig | None = None) -> Sc
         passages=passages or PassageConfig(),
         keep=o["keep"],
         workers=o["workers"],
+        memory_budget_mb=o["memory_budget"],
+        temp_dir=o["temp_dir"],
     )
 
 

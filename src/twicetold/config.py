@@ -133,7 +133,13 @@ class PassageConfig:
 
 @dataclass(frozen=True)
 class ScanConfig:
-    """Everything a scan needs. ``workers=0`` means all cores."""
+    """Everything a scan needs. ``workers=0`` means all cores.
+
+    ``memory_budget_mb``: intermediate arrays (the shingles kept for passage candidates, their
+    postings) are held in memory up to this many megabytes in all, and beyond it spill to
+    temporary files; 0 means a quarter of this machine's memory. ``temp_dir``: where temporary
+    files go (the text store, spilled arrays); None means the system's temporary folder.
+    """
 
     read: ReadConfig = field(default_factory=ReadConfig)
     sketch: SketchConfig = field(default_factory=SketchConfig)
@@ -141,15 +147,30 @@ class ScanConfig:
     passages: PassageConfig = field(default_factory=PassageConfig)
     keep: KeepRule = "earliest"
     workers: int = 0
+    memory_budget_mb: int = 0
+    temp_dir: str | None = None
 
     def __post_init__(self) -> None:
         _check(self.keep in ("earliest", "longest", "first"), f"unknown keep rule {self.keep!r}",
                "use earliest, longest or first")
         _check(self.workers >= 0, f"workers must be >= 0, got {self.workers}")
+        _check(self.memory_budget_mb >= 0, f"memory budget must be >= 0 MB, got {self.memory_budget_mb}")
+        _check(self.temp_dir is None or os.path.isdir(self.temp_dir),
+               f"the temporary folder {self.temp_dir} does not exist", "create it, or choose another")
 
     @property
     def n_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+    @property
+    def memory_budget(self) -> int:
+        """The memory budget of intermediate arrays, in bytes."""
+        if self.memory_budget_mb:
+            return self.memory_budget_mb * 2**20
+        try:
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+        except (ValueError, OSError, AttributeError):  # no sysconf (Windows): assume 8 GB of memory
+            return 2 * 2**30
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -32,8 +32,8 @@ from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
 from .outputs import atomic_path, check_destination, gc_paused, write_jsonl
 from .quotes import quote_spans
-from .sketch import Features, featurize
-from .store import TextStore
+from .sketch import Features, Shingles, featurize
+from .store import Spill, TextStore
 
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(stage, done, total)``; ``total`` is None while it is unknown."""
@@ -122,8 +122,10 @@ class _Corpus:
     from two threads at once.
     """
 
-    def __init__(self, store: TextStore, sketch: SketchConfig, keep_shingles: bool, text_key: str) -> None:
+    def __init__(self, store: TextStore, spill: Spill, sketch: SketchConfig, keep_shingles: bool,
+                 text_key: str) -> None:
         self.store = store
+        self.spill = spill  # where the batches' shingles go beyond the memory budget
         self.text_key = text_key  # the JSON field that holds the text, for lines re-read in place
         self.sketch = sketch
         self.keep_shingles = keep_shingles
@@ -140,7 +142,7 @@ class _Corpus:
     def add(self, batch: readers.DocumentBatch) -> None:
         self._collect()  # batches stay in order
         if isinstance(batch.prepared, Features):
-            self._parts.append(batch.prepared)
+            self._parts.append(self._kept(batch.prepared))
         else:
             # dedup needs only the sketches (~0.5 KB per document), not the shingles
             self._pending = self._worker.submit(featurize, batch.texts, self.sketch,
@@ -159,8 +161,13 @@ class _Corpus:
 
     def _collect(self) -> None:
         if self._pending is not None:
-            self._parts.append(self._pending.result())
+            self._parts.append(self._kept(self._pending.result()))
             self._pending = None
+
+    def _kept(self, features: Features) -> Features:
+        """A batch's features with its shingles spilled to disk, once past the memory budget."""
+        parts = tuple((self.spill.keep(flat), offsets) for flat, offsets in features.shingles.parts)
+        return replace(features, shingles=Shingles(parts))
 
     def features(self) -> Features:
         """All batches' features, joined."""
@@ -254,8 +261,9 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
     problems: list[InputProblem] = []
     started = time.time()
     numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-    with TextStore() as store:
-        corpus = _Corpus(store, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
+    spill = Spill(cfg.memory_budget, cfg.temp_dir)
+    with TextStore(cfg.temp_dir) as store:
+        corpus = _Corpus(store, spill, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
                          text_key=cfg.read.text_column)
         with timer.stage("read_and_sketch"):
             for batch in readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers,
@@ -272,7 +280,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             near_job = side.submit(_near_stages, timer, corpus, features, usable, cfg)
             with timer.stage("candidates"):
                 if cfg.passages.enabled:
-                    cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared)
+                    cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared,
+                                                 spill)
                 else:
                     cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             exact, near, comps, clusters = near_job.result()
@@ -295,6 +304,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
                 "near_pairs_verified": len(near.pairs),
                 "passage_candidates": len(cands.pairs),
                 "frequent_shingles_ignored": cands.frequent_shingles,
+                "bytes_spilled_to_disk": spill.spilled,
                 "pairs_aligned": len(to_align),
                 "pairs": len(passages.pairs),
                 "pairs_by_kind": dict(Counter(p.kind for p in passages.pairs)),
