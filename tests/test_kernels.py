@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numba
 import numpy as np
@@ -172,6 +172,23 @@ def test_postings_sort_and_shared_pairs_match_reference(rng: np.random.Generator
         )
         assert sorted(map(tuple, pairs.tolist())) == expected
         assert frequent == sum(len(docs) > max_df for docs in holders.values())
+
+
+@pytest.mark.parametrize("top", [0, 5, 300, 2**24])
+def test_count_pairs_matches_a_plain_count(rng: np.random.Generator, top: int) -> None:
+    """Distinct pairs sorted with their counts, as collections.Counter gives them, whatever the
+    range of documents (one bucket, a few, all of them) and the number of threads."""
+    n = 0 if top == 0 else 50_000
+    a = rng.integers(0, max(top, 1), n)
+    rows = np.stack([a, a + rng.integers(1, 40, n)], axis=1).astype(np.int64)
+    rows[: n // 2] = rows[: n // 4].repeat(2, axis=0)  # pairs that share many shingles
+    expected = sorted(Counter(map(tuple, rows.tolist())).items())
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        pairs, counts = k.count_pairs(rows)
+        assert list(zip(map(tuple, pairs.tolist()), counts.tolist(), strict=True)) == expected
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert pairs.shape == (len(expected), 2) and pairs.dtype == counts.dtype == np.int64
 
 
 def test_shared_postings_over_every_bucket(rng: np.random.Generator) -> None:

@@ -59,13 +59,6 @@ def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, spill
     packed = shared_postings(shingles, spill)
     rows, frequent = _kernels.shared_ngram_pairs(packed, max_df)
     del packed
-    if len(rows) == 0:
-        return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), int(frequent))
-    combined = np.sort((rows[:, 0] << 32) | rows[:, 1])
-    del rows
-    starts = np.flatnonzero(np.diff(combined, prepend=np.int64(-1)))
-    shared = np.diff(np.append(starts, len(combined)))
+    pairs, shared = _kernels.count_pairs(rows)
     keep = shared >= min_shared
-    uniq = combined[starts[keep]]
-    pairs = np.stack([uniq >> 32, uniq & 0xFFFFFFFF], axis=1)
-    return Candidates(pairs, shared[keep], int(frequent))
+    return Candidates(pairs[keep], shared[keep], int(frequent))
