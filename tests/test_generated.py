@@ -102,6 +102,7 @@ def test_spilling_to_disk_past_the_memory_budget_changes_no_result(
     import gzip
     import os
 
+    from twicetold import _kernels
     from twicetold.store import Spill
 
     # Compressed, so the texts are copied to the text store as well: all of it in temp_dir.
@@ -111,18 +112,26 @@ def test_spilling_to_disk_past_the_memory_budget_changes_no_result(
     temp = tmp_path / "temp"
     temp.mkdir()
     seen: list[list[str]] = []
-    keep = Spill.keep
+    passes: list[int] = []
+    keep, shared_in_buckets = Spill.keep, _kernels.shared_in_buckets
 
     def spied(self: Spill, array: object) -> object:
         seen.append(os.listdir(temp))
         return keep(self, array)  # type: ignore[arg-type]
 
+    def counted(*args: object) -> object:
+        passes.append(1)
+        return shared_in_buckets(*args)
+
     with pytest.MonkeyPatch.context() as m:
         m.setattr(Spill, "keep", spied)
+        m.setattr(_kernels, "shared_in_buckets", counted)
         spilled = twicetold.scan([path], twicetold.ScanConfig(memory_budget_mb=1, temp_dir=str(temp)))
     base = generated[0]
-    # The shingles (~3 MB here) and their postings went to disk past the first megabyte.
+    # The shingles (~4 MB here) went to disk past the first megabyte, and with no budget left,
+    # the postings were made in passes.
     assert spilled.run["counts"]["bytes_spilled_to_disk"] > 3 * 2**20
+    assert len(passes) > 4
     assert base.run["counts"]["bytes_spilled_to_disk"] == 0
     assert [(p.a, p.b, p.kind, p.jaccard, p.passages) for p in spilled.pairs] == \
         [(p.a, p.b, p.kind, p.jaccard, p.passages) for p in base.pairs]

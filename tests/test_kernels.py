@@ -7,10 +7,11 @@ from collections import Counter, defaultdict
 
 import numba
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from twicetold import _kernels as k
-from twicetold.candidates import shared_postings
+from twicetold.candidates import MAX_PASSES, posting_passes, shared_postings, shared_shingle_pairs
 from twicetold.sketch import Shingles
 
 M64 = (1 << 64) - 1
@@ -162,7 +163,7 @@ def test_postings_sort_and_shared_pairs_match_reference(rng: np.random.Generator
     sets = [rng.choice(pool, rng.integers(0, 12)) for _ in range(40)]
     offsets = np.concatenate([[0], np.cumsum([len(x) for x in sets])]).astype(np.int64)
     flat = np.concatenate(sets).astype(np.uint64)
-    packed = shared_postings(Shingles(((flat, offsets),)))
+    packed = all_postings(Shingles(((flat, offsets),)))
     holders = reference_postings(sets)
     assert packed.tolist() == sorted(key | d for key, docs in holders.items() if len(docs) >= 2 for d in docs)
     for max_df in (2, 5, 40):
@@ -191,6 +192,25 @@ def test_count_pairs_matches_a_plain_count(rng: np.random.Generator, top: int) -
     assert pairs.shape == (len(expected), 2) and pairs.dtype == counts.dtype == np.int64
 
 
+def pairs_of(holders: dict[int, set[int]], max_df: int) -> list[tuple[int, int]]:
+    """Each pair of documents once per shingle of at most ``max_df`` documents they share."""
+    return [p for docs in holders.values() if 2 <= len(docs) <= max_df for p in itertools.combinations(sorted(docs), 2)]
+
+
+def all_postings(shingles: Shingles, budget: int | None = None, sub_bucket: int = k.SUB_BUCKET
+                 ) -> npt.NDArray[np.uint64]:
+    """Every pass's postings, joined (each pass's array is a view of a buffer the next reuses)."""
+    return np.concatenate([np.empty(0, np.uint64)] + [p.copy() for p in shared_postings(shingles, budget, sub_bucket)])
+
+
+def test_posting_passes_cover_every_bucket_in_order_within_the_budget() -> None:
+    sizes = np.array([5, 0, 3, 9, 2, 2, 0, 4], dtype=np.int64)
+    assert posting_passes(sizes, 100) == [(0, 8)]
+    assert posting_passes(sizes, 8) == [(0, 3), (3, 4), (4, 8)]  # a bucket over the budget goes alone
+    assert posting_passes(sizes, 1) == [(b, b + 1) for b in range(8)]
+    assert posting_passes(np.zeros(0, np.int64), 8) == []
+
+
 def test_shared_postings_over_every_bucket(rng: np.random.Generator) -> None:
     """Enough shingles to fill every bucket and collide in the count tables (a repeat inside
     one document included): every posting of a shared shingle is kept, sorted and distinct,
@@ -210,24 +230,32 @@ def test_shared_postings_over_every_bucket(rng: np.random.Generator) -> None:
     results = []
     for threads in (1, 2):
         numba.set_num_threads(threads)
-        # the same documents as one batch and as three
-        for cut in ([], [100, 600]):
+        # the same documents as one batch and as three; buckets counted whole, and split into
+        # sub-buckets as a corpus of millions of documents has them
+        # sub-buckets as a corpus of millions of documents has them, and in passes of a
+        # tenth of the postings (the postings buffer within the memory budget)
+        for cut, sub_bucket, budget in (([], k.SUB_BUCKET, None), ([100, 600], k.SUB_BUCKET, None),
+                                        ([100, 600], 100, None), ([100, 600], 100, 8 * len(flat) // 10)):
             bounds = [0, *cut, len(lengths)]
             parts = tuple((flat[offsets[lo] : offsets[hi]], offsets[lo : hi + 1] - offsets[lo])
                           for lo, hi in itertools.pairwise(bounds))
-            packed = shared_postings(Shingles(parts))
+            passes = [p.copy() for p in shared_postings(Shingles(parts), budget, sub_bucket)]
+            assert len(passes) == 1 if budget is None else 5 <= len(passes) <= MAX_PASSES
+            packed = np.concatenate(passes)
+            assert shared_only(packed) == expected
             results.append((packed, *k.shared_ngram_pairs(packed, 3)))
+            candidates = shared_shingle_pairs(Shingles(parts), 3, 1, budget)
+            assert sorted(map(tuple, candidates.pairs.tolist())) == sorted(set(pairs_of(holders, 3)))
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     packed = results[0][0]
     assert np.all(packed[1:] > packed[:-1])  # sorted and distinct
     assert shared_only(packed) == expected
     assert len(expected) < len(packed) < len(expected) + 1_000  # most shingles, seen once, are dropped
-    pairs = sorted(p for docs in holders.values() if 2 <= len(docs) <= 3
-                   for p in itertools.combinations(sorted(docs), 2))
+    pairs = sorted(pairs_of(holders, 3))
     assert sorted(map(tuple, results[0][1].tolist())) == pairs
     assert results[0][2] == sum(len(docs) > 3 for docs in holders.values())
-    for other in results[1:]:
-        for a, b in zip(results[0], other, strict=True):
+    for other in results[1:]:  # the singles a table collision keeps may differ; nothing else does
+        for a, b in zip(results[0][1:], other[1:], strict=True):
             assert np.array_equal(a, b)
 
 

@@ -204,6 +204,7 @@ PART_BITS = 8  # postings are scattered into 2**8 buckets by their shingle's top
 SCATTER_CHUNKS = 16  # chunks of documents scattered side by side
 COUNT_BITS = 21  # slots of a bucket's count table (2 MB: it stays in the cache while the bucket is counted)
 BUCKET_GROUPS = 16  # buckets are counted, filtered and sorted by this many parallel tasks
+SUB_BUCKET = 1 << 19  # postings per count table at most: a quarter of its slots
 
 
 # Postings (shingle, document) of the shingles found more than once in the corpus, packed as
@@ -232,55 +233,101 @@ def posting_histogram(flat, offsets):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def scatter_postings(flat, offsets, first, start, out):  # type: ignore[no-untyped-def]
-    """Each posting packed (documents numbered from ``first``) and written to its bucket in
-    ``out``: chunk ``c``'s postings of bucket ``b`` from ``start[c, b]`` on."""
+def scatter_postings(flat, offsets, first, start, out, b0):  # type: ignore[no-untyped-def]
+    """Each posting of buckets ``b0`` to ``b0 + start.shape[1] - 1``, packed (documents
+    numbered from ``first``) and written to its bucket in ``out``: chunk ``c``'s postings of
+    bucket ``b`` from ``start[c, b - b0]`` on. Postings of other buckets are skipped."""
     n = offsets.shape[0] - 1
     high = ~uint64(DOC_MASK)
     top = uint64(64 - PART_BITS)
+    width = uint64(start.shape[1])
     for c in prange(SCATTER_CHUNKS):
         fill = start[c].copy()
         for d in range(n * c // SCATTER_CHUNKS, n * (c + 1) // SCATTER_CHUNKS):
             for t in range(offsets[d], offsets[d + 1]):
                 key = (flat[t] & high) | uint64(first + d)
-                b = key >> top
-                out[fill[b]] = key
-                fill[b] += 1
+                b = (key >> top) - uint64(b0)  # wraps around below b0: skipped too
+                if b < width:
+                    out[fill[b]] = key
+                    fill[b] += 1
+
+
+@njit(cache=True, nogil=True)
+def _shared_run(src, lo, hi, dst, k, seen, bits_above):  # type: ignore[no-untyped-def]
+    """``src[lo:hi]``'s postings of shingles seen more than once, sorted and distinct, written
+    to ``dst`` from ``k`` on (``dst`` may be ``src`` with ``k <= lo``); returns where they end.
+    All of them share their top ``bits_above`` bits: the count table is indexed by the next
+    ``COUNT_BITS`` (within the 40 kept), and is left clean for the next call."""
+    slot_shift = uint64(64 - bits_above - COUNT_BITS)
+    slot_mask = uint64((1 << COUNT_BITS) - 1)
+    for t in range(lo, hi):
+        s = (src[t] >> slot_shift) & slot_mask
+        if seen[s] < 2:
+            seen[s] += 1
+    start = k
+    for t in range(lo, hi):
+        s = (src[t] >> slot_shift) & slot_mask
+        if seen[s] >= 2:
+            dst[k] = src[t]
+            k += 1
+        else:
+            seen[s] = 0  # the slot's only shingle: the table is clean again
+    for t in range(start, k):
+        seen[(dst[t] >> slot_shift) & slot_mask] = 0
+    if k == start:
+        return k
+    dst[start:k] = np.sort(dst[start:k])
+    j = start + 1
+    for t in range(start + 1, k):
+        if dst[t] != dst[j - 1]:
+            dst[j] = dst[t]
+            j += 1
+    return j
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def shared_in_buckets(out, bounds):  # type: ignore[no-untyped-def]
-    """The postings of shingles seen more than once, sorted and distinct (``out`` is reused)."""
+def shared_in_buckets(out, bounds, sub_bucket):  # type: ignore[no-untyped-def]
+    """The postings of shingles seen more than once, sorted and distinct (``out`` is reused).
+
+    A bucket of more than ``sub_bucket`` postings (``SUB_BUCKET``; tests pass smaller ones), as
+    a corpus of millions of documents makes, is first split by the shingles' next bits into
+    sub-buckets of about that size: a count table full of collisions would keep the shingles
+    seen once, and sorting them would cost far more than the split.
+    """
     buckets = bounds.shape[0] - 1
-    slot_shift = uint64(64 - PART_BITS - COUNT_BITS)  # the bits under the bucket's, within the 40 kept
-    slot_mask = uint64((1 << COUNT_BITS) - 1)
     kept = np.zeros(buckets, dtype=np.int64)
     for g in prange(BUCKET_GROUPS):
         seen = np.zeros(1 << COUNT_BITS, dtype=np.uint8)
+        largest = 0  # one copy buffer for the group's buckets: fresh memory costs page faults
+        for b in range(buckets * g // BUCKET_GROUPS, buckets * (g + 1) // BUCKET_GROUPS):
+            largest = max(largest, bounds[b + 1] - bounds[b])
+        tmp = np.empty(largest if largest > sub_bucket else 0, dtype=np.uint64)
         for b in range(buckets * g // BUCKET_GROUPS, buckets * (g + 1) // BUCKET_GROUPS):
             lo, hi = bounds[b], bounds[b + 1]
+            extra = 0
+            while (hi - lo) >> extra > sub_bucket and PART_BITS + extra + COUNT_BITS < 40:
+                extra += 1
+            if extra == 0:
+                kept[b] = _shared_run(out, lo, hi, out, lo, seen, PART_BITS) - lo
+                continue
+            # A radix pass by the next ``extra`` bits into the copy buffer, then each
+            # sub-bucket in order back into the bucket's own stretch of ``out``.
+            shift = uint64(64 - PART_BITS - extra)
+            mask = uint64((1 << extra) - 1)
+            sub = np.zeros((1 << extra) + 1, dtype=np.int64)
             for t in range(lo, hi):
-                s = (out[t] >> slot_shift) & slot_mask
-                if seen[s] < 2:
-                    seen[s] += 1
+                sub[((out[t] >> shift) & mask) + 1] += 1
+            for i in range(1 << extra):
+                sub[i + 1] += sub[i]
+            fill = sub[:-1].copy()
+            for t in range(lo, hi):
+                i = (out[t] >> shift) & mask
+                tmp[fill[i]] = out[t]
+                fill[i] += 1
             k = lo
-            for t in range(lo, hi):
-                s = (out[t] >> slot_shift) & slot_mask
-                if seen[s] >= 2:
-                    out[k] = out[t]
-                    k += 1
-                else:
-                    seen[s] = 0  # the slot's only shingle: the table is clean again for the next bucket
-            for t in range(lo, k):
-                seen[(out[t] >> slot_shift) & slot_mask] = 0
-            if k > lo:
-                out[lo:k] = np.sort(out[lo:k])
-                j = lo + 1
-                for t in range(lo + 1, k):
-                    if out[t] != out[j - 1]:
-                        out[j] = out[t]
-                        j += 1
-                kept[b] = j - lo
+            for i in range(1 << extra):
+                k = _shared_run(tmp, sub[i], sub[i + 1], out, k, seen, PART_BITS + extra)
+            kept[b] = k - lo
     k = 0
     for b in range(buckets):  # forward, element by element: the stretches may overlap
         for t in range(bounds[b], bounds[b] + kept[b]):

@@ -7,6 +7,7 @@ that share at least ``min_shared`` distinct rare shingles are aligned.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,6 @@ import numpy.typing as npt
 from . import _kernels
 from .errors import ConfigError
 from .sketch import Shingles
-from .store import Spill
 
 
 @dataclass(frozen=True)
@@ -28,37 +28,75 @@ class Candidates:
     frequent_shingles: int
 
 
-def shared_postings(shingles: Shingles, spill: Spill | None = None) -> npt.NDArray[np.uint64]:
+MAX_PASSES = 8  # the postings buffer holds at least an eighth of the postings, whatever the budget
+
+
+def posting_passes(bucket_sizes: npt.NDArray[np.int64], budget: int) -> list[tuple[int, int]]:
+    """Ranges ``[b0, b1)`` of buckets, in order, each holding at most ``budget`` postings (or
+    a single bucket), fewest ranges first: the passes of ``shared_postings``."""
+    passes = []
+    b0, held = 0, 0
+    for b, size in enumerate(bucket_sizes.tolist()):
+        if held + size > budget and b > b0:
+            passes.append((b0, b))
+            b0, held = b, 0
+        held += size
+    if b0 < len(bucket_sizes):
+        passes.append((b0, len(bucket_sizes)))
+    return passes
+
+
+def shared_postings(shingles: Shingles, budget: int | None = None,
+                    sub_bucket: int = _kernels.SUB_BUCKET) -> Iterator[npt.NDArray[np.uint64]]:
     """Postings of the shingles found more than once, packed as ``shingle >> 24 << 24 |
-    document``, sorted and distinct (the three steps of ``_kernels``, over every part). The
-    postings array is as long as all the shingles together: ``spill`` may put it on disk."""
+    document``, sorted and distinct, a range of buckets at a time (each range's shingles
+    above the previous range's; the runs of one shingle are never cut).
+
+    Postings are as many as the shingles, so they are scattered into one buffer of at most
+    ``budget`` bytes (all at once when None; at least ``1 / MAX_PASSES`` of them), reused by
+    every pass: each yielded array is a view of it, valid until the next. Each pass reads
+    every document's shingles again (the three steps of ``_kernels``, over every part).
+    ``sub_bucket``: see ``_kernels.shared_in_buckets``.
+    """
     hists = [_kernels.posting_histogram(flat, offsets) for flat, offsets in shingles.parts]
     if not hists:
-        return np.empty(0, np.uint64)
-    # Bucket by bucket, each part's chunks in order: where each chunk writes its postings.
+        return
     counts = np.stack(hists)  # part, chunk, bucket
-    per_bucket = counts.transpose(2, 0, 1).reshape(counts.shape[2], -1)
-    starts = (np.cumsum(per_bucket.ravel()) - per_bucket.ravel()).reshape(per_bucket.shape)
-    bounds = np.concatenate([[0], np.cumsum(per_bucket.sum(axis=1))]).astype(np.int64)
-    out = spill.empty(int(bounds[-1]), np.uint64) if spill else np.empty(int(bounds[-1]), dtype=np.uint64)
     chunks = counts.shape[1]
-    for k, ((flat, offsets), first) in enumerate(zip(shingles.parts, shingles.firsts[:-1], strict=True)):
-        start = np.ascontiguousarray(starts[:, k * chunks : (k + 1) * chunks].T)
-        _kernels.scatter_postings(flat, offsets, first, start, out)
-    return _kernels.shared_in_buckets(out, bounds)
+    per_bucket = counts.transpose(2, 0, 1).reshape(counts.shape[2], -1)  # bucket, (part, chunk)
+    sizes = per_bucket.sum(axis=1)
+    total = int(sizes.sum())
+    # Postings (8 bytes each) the buffer holds: each pass but the last then holds more than an
+    # eighth of them, so there are at most eight.
+    room = total if budget is None else max(budget // 8, -(-total // MAX_PASSES) + int(sizes.max()))
+    passes = posting_passes(sizes, room)
+    buffer = np.empty(max(int(sizes[b0:b1].sum()) for b0, b1 in passes), dtype=np.uint64)
+    for b0, b1 in passes:
+        # Bucket by bucket, each part's chunks in order: where each chunk writes its postings.
+        held = per_bucket[b0:b1]
+        starts = (np.cumsum(held.ravel()) - held.ravel()).reshape(held.shape)
+        bounds = np.concatenate([[0], np.cumsum(held.sum(axis=1))]).astype(np.int64)
+        out = buffer[: bounds[-1]]
+        for k, ((flat, offsets), first) in enumerate(zip(shingles.parts, shingles.firsts[:-1], strict=True)):
+            start = np.ascontiguousarray(starts[:, k * chunks : (k + 1) * chunks].T)
+            _kernels.scatter_postings(flat, offsets, first, start, out, b0)
+        yield _kernels.shared_in_buckets(out, bounds, sub_bucket)
 
 
-def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, spill: Spill | None = None
+def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, budget: int | None = None
                          ) -> Candidates:
     """Pairs of documents sharing at least ``min_shared`` shingles found in at most ``max_df``
-    documents (postings beyond ``spill``'s memory budget go to disk)."""
+    documents (postings made in passes of at most ``budget`` bytes: see ``shared_postings``)."""
     n = shingles.firsts[-1]
     if n > _kernels.DOC_MASK:
         raise ConfigError(f"{n:,} documents in one scan; this version pairs at most {_kernels.DOC_MASK:,}",
                           "split the corpus, or deduplicate it first with twicetold dedup")
-    packed = shared_postings(shingles, spill)
-    rows, frequent = _kernels.shared_ngram_pairs(packed, max_df)
-    del packed
-    pairs, shared = _kernels.count_pairs(rows)
+    rows, frequent = [], 0
+    for packed in shared_postings(shingles, budget):
+        found, dropped = _kernels.shared_ngram_pairs(packed, max_df)
+        rows.append(found)
+        frequent += int(dropped)
+    pairs, shared = _kernels.count_pairs(np.concatenate(rows) if len(rows) != 1 else rows[0]) if rows \
+        else (np.empty((0, 2), np.int64), np.empty(0, np.int64))
     keep = shared >= min_shared
-    return Candidates(pairs[keep], shared[keep], int(frequent))
+    return Candidates(pairs[keep], shared[keep], frequent)

@@ -89,10 +89,11 @@ def near_options(f: F) -> F:
                           "text, or first in input order."),
         click.option("--workers", default=0, show_default=True, help="Worker threads; 0 means all cores."),
         click.option("--memory-budget", default=0, show_default=True, metavar="MB",
-                     help="Megabytes of intermediate arrays (shingles, postings) held in memory; beyond it they "
-                          "spill to temporary files. 0 means a quarter of this machine's memory."),
+                     help="Megabytes of shingles and postings held in memory: shingles beyond it spill to "
+                          "temporary files, postings are made in passes. 0 means a quarter of this machine's "
+                          "memory."),
         click.option("--temp-dir", type=click.Path(file_okay=False),
-                     help="Folder for temporary files (texts of compressed inputs, spilled arrays) "
+                     help="Folder for temporary files (texts of compressed inputs, spilled shingles) "
                           "[default: the system's]."),
     ]):
         f = option(f)

@@ -135,10 +135,11 @@ class PassageConfig:
 class ScanConfig:
     """Everything a scan needs. ``workers=0`` means all cores.
 
-    ``memory_budget_mb``: intermediate arrays (the shingles kept for passage candidates, their
-    postings) are held in memory up to this many megabytes in all, and beyond it spill to
-    temporary files; 0 means a quarter of this machine's memory. ``temp_dir``: where temporary
-    files go (the text store, spilled arrays); None means the system's temporary folder.
+    ``memory_budget_mb``: the shingles kept for passage candidates are held in memory up to
+    this many megabytes, and beyond it spill to temporary files; the candidate search's
+    postings are made in passes within what is left (see ``candidates.shared_postings``); 0
+    means a quarter of this machine's memory. ``temp_dir``: where temporary files go (the text
+    store, spilled shingles); None means the system's temporary folder.
     """
 
     read: ReadConfig = field(default_factory=ReadConfig)

@@ -281,7 +281,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             with timer.stage("candidates"):
                 if cfg.passages.enabled:
                     cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared,
-                                                 spill)
+                                                 spill.room())
                 else:
                     cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             exact, near, comps, clusters = near_job.result()

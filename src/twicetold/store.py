@@ -1,6 +1,6 @@
 """Temporary storage on disk, so that memory does not grow with the corpus: an append-only
 text store (texts are re-read only for the pairs that need alignment), and ``Spill``, which
-moves large intermediate arrays (shingles, postings) to temporary files beyond a budget.
+moves the documents' shingles to temporary files beyond a memory budget.
 
 Texts of plain (uncompressed) JSON Lines files are not copied at all: the store keeps where
 each document's line lies in its file and decodes that line again when the text is asked
@@ -16,7 +16,6 @@ import json
 import mmap
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -132,10 +131,11 @@ class TextStore:
 
 
 class Spill:
-    """Large intermediate arrays kept in memory up to ``budget`` bytes in all, and past it
-    in temporary files (in ``directory``) mapped back into memory: the kernels read them
-    as ordinary arrays, and the operating system pages them in as they are read and can
-    drop them again when memory is short, instead of the process running out of it.
+    """Large arrays (the batches' shingles) kept in memory up to ``budget`` bytes in all, and
+    past it in temporary files (in ``directory``) mapped back into memory: the kernels read
+    them as ordinary arrays, and the operating system pages them in as they are read and can
+    drop them again when memory is short, instead of the process running out of it. What is
+    left of the budget (``room``) sizes the candidate search's postings buffer.
 
     The files are unlinked as soon as they are mapped, so nothing is left behind, even by
     a crash. The budget is spent, never given back: the arrays it decides on live through
@@ -161,36 +161,24 @@ class Spill:
         self.spilled += nbytes
         return False
 
-    def _mapped(self, nbytes: int, write: Callable[[int], None] | None) -> mmap.mmap:
-        fd, path = tempfile.mkstemp(prefix="twicetold-spill-", suffix=".bin", dir=self.directory)
-        try:
-            if write is None:
-                os.ftruncate(fd, nbytes)
-                return mmap.mmap(fd, nbytes)  # shared: written pages go back to the file, not to swap
-            write(fd)
-            return mmap.mmap(fd, nbytes, access=mmap.ACCESS_COPY)  # writable, so kernels see plain arrays
-        finally:
-            os.close(fd)
-            os.unlink(path)
-
     def keep(self, array: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """``array`` itself while the budget allows, else the same values mapped from a file."""
         if self._fits(array.nbytes):
             return array
         data = np.ascontiguousarray(array)
-
-        def write(fd: int) -> None:
+        fd, path = tempfile.mkstemp(prefix="twicetold-spill-", suffix=".bin", dir=self.directory)
+        try:
             view = data.data.cast("B")
             done = 0
             while done < len(view):
                 done += os.write(fd, view[done:])
-
-        mapped = self._mapped(data.nbytes, write)
+            # A private mapping: writable, so the kernels see plain arrays (no new compile).
+            mapped = mmap.mmap(fd, data.nbytes, access=mmap.ACCESS_COPY)
+        finally:
+            os.close(fd)
+            os.unlink(path)  # the mapping keeps the data; nothing is left behind, even by a crash
         return np.frombuffer(mapped, dtype=data.dtype).reshape(data.shape)
 
-    def empty(self, length: int, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
-        """A new one-dimensional array, in memory while the budget allows, else in a file."""
-        nbytes = length * np.dtype(dtype).itemsize
-        if self._fits(nbytes):
-            return np.empty(length, dtype=dtype)
-        return np.frombuffer(self._mapped(nbytes, None), dtype=dtype)
+    def room(self) -> int:
+        """Bytes left in the budget."""
+        return max(self.budget - self.in_memory, 0)
