@@ -407,6 +407,12 @@ Aligned = tuple[list[PassageRow], list[tuple[str, str]], list[tuple[int, int]], 
 NOTHING_ALIGNED: Aligned = ([], [], [], [])  # never changed: shared by every pair without passages
 
 
+def _sides(a: str, b: str) -> tuple[str, str]:
+    # A verbatim copy's two sides as one string object: pickled once on its way back from
+    # a worker, and held once by the results.
+    return (a, a) if a == b else (a, b)
+
+
 def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
     assert _align_job is not None
     store, cfg = _align_job
@@ -430,7 +436,7 @@ def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
         for i, t in ((a, ta), (b, tb)):
             if i not in quotes:
                 quotes[i] = quote_spans(t.text)
-        texts = [(ta.text[x.a_start : x.a_end], tb.text[x.b_start : x.b_end]) for x in passages]
+        texts = [_sides(ta.text[x.a_start : x.a_end], tb.text[x.b_start : x.b_end]) for x in passages]
         rows = [(x.a_start, x.a_end, x.b_start, x.b_end, x.length, x.score) for x in passages]
         out.append((rows, texts, quotes[a], quotes[b]))
     return out
