@@ -324,7 +324,8 @@ def test_output_parent_must_exist(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- errors and exit statuses
 
 
-@pytest.mark.parametrize("case", ["missing", "bracketed", "duplicate", "threshold", "format"])
+@pytest.mark.parametrize("case", ["missing", "bracketed", "duplicate", "threshold", "format", "temp-dir",
+                                  "memory-budget"])
 def test_errors_exit_statuses(tmp_path: Path, case: str) -> None:
     one = write_jsonl(tmp_path / "one.jsonl", [{"id": "same", "text": article(30)}, {"id": "u", "text": "x y"}])
     two = write_jsonl(tmp_path / "two.jsonl", [{"id": "v", "text": "y z"}, {"id": "same", "text": article(31)}])
@@ -340,6 +341,10 @@ def test_errors_exit_statuses(tmp_path: Path, case: str) -> None:
         args, expected = [one, two], (3, ["duplicate id 'same'", f"{one}:1", f"{two}:2"])
     elif case == "threshold":
         args, expected = [one, "--threshold", "1.5"], (2, ["threshold", "1.5"])
+    elif case == "temp-dir":
+        args, expected = [one, "--temp-dir", tmp_path / "gone"], (2, [f"temporary folder {tmp_path / 'gone'}"])
+    elif case == "memory-budget":
+        args, expected = [one, "--memory-budget", "-1"], (2, ["memory budget", "-1"])
     else:
         args, expected = [one, "--format", "xml"], (2, ["--format", "xml"])
     proc = run_module("scan", *args, "-o", out)

@@ -96,7 +96,8 @@ def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, budge
         found, dropped = _kernels.shared_ngram_pairs(packed, max_df)
         rows.append(found)
         frequent += int(dropped)
-    pairs, shared = _kernels.count_pairs(np.concatenate(rows) if len(rows) != 1 else rows[0]) if rows \
-        else (np.empty((0, 2), np.int64), np.empty(0, np.int64))
+    if not rows:
+        return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), frequent)
+    pairs, shared = _kernels.count_pairs(rows[0] if len(rows) == 1 else np.concatenate(rows))
     keep = shared >= min_shared
     return Candidates(pairs[keep], shared[keep], frequent)

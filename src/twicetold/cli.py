@@ -88,6 +88,14 @@ def near_options(f: F) -> F:
                      help="Canonical member of a cluster: earliest date (then input order), longest "
                           "text, or first in input order."),
         click.option("--workers", default=0, show_default=True, help="Worker threads; 0 means all cores."),
+    ]):
+        f = option(f)
+    return f
+
+
+def memory_options(f: F) -> F:
+    """Options of the commands that search passages across a whole corpus (scan, explain)."""
+    for option in reversed([
         click.option("--memory-budget", default=0, show_default=True, metavar="MB",
                      help="Megabytes of shingles and postings held in memory: shingles beyond it spill to "
                           "temporary files, postings are made in passes. 0 means a quarter of this machine's "
@@ -147,8 +155,8 @@ def _scan_config(o: dict[str, Any], passages: PassageConfig | None = None) -> Sc
         passages=passages or PassageConfig(),
         keep=o["keep"],
         workers=o["workers"],
-        memory_budget_mb=o["memory_budget"],
-        temp_dir=o["temp_dir"],
+        memory_budget_mb=o.get("memory_budget", 0),
+        temp_dir=o.get("temp_dir"),
     )
 
 
@@ -215,6 +223,7 @@ def cli() -> None:
 @read_options
 @near_options
 @passage_options
+@memory_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON instead of a summary.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def scan_cmd(inputs: tuple[str, ...], outdir: str, force: bool, as_json: bool, quiet: bool,
@@ -281,6 +290,7 @@ OP_STYLE = {"equal": "", "replace": "bold yellow", "delete": "bold red", "insert
 @read_options
 @near_options
 @passage_options
+@memory_options
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 def explain_cmd(inputs: tuple[str, ...], pair: tuple[str, str], as_json: bool, **options: Any) -> None:
     """Say why two documents were or were not paired: each stage's verdict, the passages with

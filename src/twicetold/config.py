@@ -170,7 +170,7 @@ class ScanConfig:
             return self.memory_budget_mb * 2**20
         try:
             return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
-        except (ValueError, OSError, AttributeError):  # no sysconf (Windows): assume 8 GB of memory
+        except (ValueError, OSError, AttributeError):  # no sysconf (Windows): a quarter of 8 GB
             return 2 * 2**30
 
     def to_dict(self) -> dict[str, Any]:
