@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from twicetold import _kernels
-from twicetold.store import Spill
+from twicetold.errors import OutputError
+from twicetold.store import Spill, TextStore
 
 
 def _buffer_of(array: np.ndarray[Any, Any]) -> object:
@@ -33,4 +36,32 @@ def test_arrays_past_the_budget_are_file_backed_equal_and_leave_no_file(tmp_path
     assert spill.keep(np.empty(0, np.uint64)).size == 0
     # The kernels take file-backed arrays as they take any other (same type, no new compile).
     assert _kernels.exact_jaccard(np.sort(moved), np.sort(big)) == 1.0
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OutputError) as caught:
+        Spill(budget=0, directory=str(tmp_path)).keep(np.arange(10, dtype=np.uint64))
+    assert "cannot write 80 bytes of spilled shingles to" in caught.value.message
+    assert "No space left on device" in caught.value.message and "--temp-dir" in (caught.value.hint or "")
+    assert caught.value.exit_code == 4
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_text_store_on_a_full_disk_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with TextStore(str(tmp_path)) as store:
+        store.add("kept before the disk filled up")
+
+        def full(*args: object) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(store._file, "write", full)
+        with pytest.raises(OutputError, match=r"cannot write the temporary text store to .*No space left"):
+            store.add("x" * 100)
+        monkeypatch.undo()
+        assert store.get(0) == "kept before the disk filled up"
     assert os.listdir(tmp_path) == []

@@ -16,6 +16,8 @@ import json
 import mmap
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -24,6 +26,20 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 import pyarrow as pa
+
+from .errors import OutputError
+
+
+@contextmanager
+def _disk_space(what: str, directory: str | None, hint: str = "free space there, or choose another --temp-dir"
+                ) -> Iterator[None]:
+    """A temporary file that cannot be written (a full disk, a folder without permission) as
+    a clear error instead of a traceback."""
+    try:
+        yield
+    except OSError as e:
+        raise OutputError(f"cannot write {what} to {directory or tempfile.gettempdir()}: {e.strerror or e}",
+                          hint) from e
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,9 @@ class TextStore:
     """
 
     def __init__(self, directory: str | None = None) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="twicetold-texts-", suffix=".bin", dir=directory)
+        self.directory = directory
+        with _disk_space("the temporary text store", directory):
+            fd, self.path = tempfile.mkstemp(prefix="twicetold-texts-", suffix=".bin", dir=directory)
         self._file = os.fdopen(fd, "w+b")
         self._fd = self._file.fileno()
         self._size = 0  # bytes written to the temporary file
@@ -65,7 +83,8 @@ class TextStore:
 
     def add(self, text: str) -> int:
         data = text.encode("utf-8", "surrogatepass")
-        self._file.write(data)
+        with _disk_space("the temporary text store", self.directory):
+            self._file.write(data)
         self._append(np.array([self._size, self._size + len(data)], dtype=np.int64), self._fd, None)
         self._size += len(data)
         return self._count - 1
@@ -77,7 +96,8 @@ class TextStore:
         _, offsets_buf, data_buf = texts.buffers()
         offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
         if data_buf is not None:
-            self._file.write(memoryview(data_buf)[offsets[0] : offsets[-1]])
+            with _disk_space("the temporary text store", self.directory):
+                self._file.write(memoryview(data_buf)[offsets[0] : offsets[-1]])
         self._append(offsets - offsets[0] + self._size, self._fd, None)
         self._size += int(offsets[-1] - offsets[0])
 
@@ -90,7 +110,8 @@ class TextStore:
 
     def flush(self) -> None:
         """Write buffered texts to the file (before other processes read it)."""
-        self._file.flush()
+        with _disk_space("the temporary text store", self.directory):
+            self._file.flush()
 
     def get(self, index: int) -> str:
         if not 0 <= index < self._count:
@@ -99,7 +120,7 @@ class TextStore:
         k = index - segment.first
         start, end = int(segment.bounds[k]), int(segment.bounds[k + 1])
         if segment.fd == self._fd:
-            self._file.flush()
+            self.flush()
         data = os.pread(segment.fd, end - start, start)
         if segment.key is not None:
             try:
@@ -166,17 +187,19 @@ class Spill:
         if self._fits(array.nbytes):
             return array
         data = np.ascontiguousarray(array)
-        fd, path = tempfile.mkstemp(prefix="twicetold-spill-", suffix=".bin", dir=self.directory)
-        try:
-            view = data.data.cast("B")
-            done = 0
-            while done < len(view):
-                done += os.write(fd, view[done:])
-            # A private mapping: writable, so the kernels see plain arrays (no new compile).
-            mapped = mmap.mmap(fd, data.nbytes, access=mmap.ACCESS_COPY)
-        finally:
-            os.close(fd)
-            os.unlink(path)  # the mapping keeps the data; nothing is left behind, even by a crash
+        with _disk_space(f"{data.nbytes:,} bytes of spilled shingles", self.directory,
+                         "free space there, choose another --temp-dir, or raise --memory-budget"):
+            fd, path = tempfile.mkstemp(prefix="twicetold-spill-", suffix=".bin", dir=self.directory)
+            try:
+                view = data.data.cast("B")
+                done = 0
+                while done < len(view):
+                    done += os.write(fd, view[done:])
+                # A private mapping: writable, so the kernels see plain arrays (no new compile).
+                mapped = mmap.mmap(fd, data.nbytes, access=mmap.ACCESS_COPY)
+            finally:
+                os.close(fd)
+                os.unlink(path)  # the mapping keeps the data; nothing is left behind, even by a crash
         return np.frombuffer(mapped, dtype=data.dtype).reshape(data.shape)
 
     def room(self) -> int:
