@@ -91,13 +91,30 @@ def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, budge
     if n > _kernels.DOC_MASK:
         raise ConfigError(f"{n:,} documents in one scan; this version pairs at most {_kernels.DOC_MASK:,}",
                           "split the corpus, or deduplicate it first with twicetold dedup")
-    rows, frequent = [], 0
+    # Each pass's (pair, shingle) rows are counted at once (they outnumber the pairs tenfold),
+    # and a pair's counts from several passes are added up at the end.
+    counted, frequent = [], 0
     for packed in shared_postings(shingles, budget):
-        found, dropped = _kernels.shared_ngram_pairs(packed, max_df)
-        rows.append(found)
+        rows, dropped = _kernels.shared_ngram_pairs(packed, max_df)
+        counted.append(_kernels.count_pairs(rows))
         frequent += int(dropped)
-    if not rows:
+        del rows
+    if not counted:
         return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), frequent)
-    pairs, shared = _kernels.count_pairs(rows[0] if len(rows) == 1 else np.concatenate(rows))
+    pairs, shared = counted[0] if len(counted) == 1 else _add_counts(counted)
     keep = shared >= min_shared
     return Candidates(pairs[keep], shared[keep], frequent)
+
+
+def _add_counts(counted: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]
+                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Distinct pairs, sorted, with their counts added up over every ``(pairs, counts)``."""
+    keys = np.concatenate([(p[:, 0] << 32) | p[:, 1] for p, _ in counted])
+    counts = np.concatenate([c for _, c in counted])
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    starts = np.flatnonzero(np.diff(keys, prepend=np.int64(-1)))
+    if len(starts) == 0:
+        return np.empty((0, 2), np.int64), np.empty(0, np.int64)
+    distinct = keys[starts]
+    return np.stack([distinct >> 32, distinct & 0xFFFFFFFF], axis=1), np.add.reduceat(counts, starts)
