@@ -156,3 +156,22 @@ def test_alignment_chunks_cover_every_pair_in_order_and_shrink_toward_the_end() 
     assert sizes == sorted(sizes, reverse=True)
     assert sizes[-2] == pipeline.ALIGN_MIN_CHUNK  # the workers' last chunks are small
     assert pipeline._chunks([], workers=2) == []
+
+
+def test_a_scan_lets_the_shingles_go_once_the_candidates_are_found(tmp_path: Path) -> None:
+    from twicetold.config import NearConfig, ScanConfig
+    from twicetold.pipeline import run_pipeline
+
+    path = tmp_path / "corpus.jsonl"
+    write_corpus(CorpusSpec(n_docs=200, seed=5, mean_chars=1500, partial_rate=0.2), path)
+    kept: dict[tuple[bool, bool], int] = {}
+    pairs: dict[tuple[bool, bool], list[tuple[str, str, float | None]]] = {}
+    for keep in (True, False):
+        for exact in (True, False):
+            with run_pipeline([path], ScanConfig(near=NearConfig(exact_jaccard=exact)), keep_shingles=keep) as st:
+                kept[keep, exact] = len(st.features.shingles)
+                pairs[keep, exact] = [(p.a, p.b, p.jaccard_exact) for p in st.passages.pairs]
+    # Let go only when nothing after the candidates needs them (--exact-jaccard does).
+    assert kept[False, False] == 0 and kept[True, False] == kept[True, True] == kept[False, True] > 0
+    assert pairs[False, False] == pairs[True, False] and pairs[False, True] == pairs[True, True]
+    assert pairs[True, False] and all(j is not None for _, _, j in pairs[True, True])

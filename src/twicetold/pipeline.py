@@ -177,6 +177,13 @@ class _Corpus:
         self._parts = [features]
         return features
 
+    def release_shingles(self) -> Features:
+        """The features (joined by ``features``) without their shingles, which are let go."""
+        assert len(self._parts) == 1
+        features = replace(self._parts[0], shingles=Shingles(()))
+        self._parts = [features]
+        return features
+
     def __len__(self) -> int:
         return len(self.records)
 
@@ -246,15 +253,20 @@ class PipelineState:
 
 @contextmanager
 def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = None, *,
-                 progress: Progress | None = None) -> Iterator[PipelineState]:
-    """Run every stage; yield their state while the temporary text store is open."""
-    with gc_paused(), _stages(inputs, config, progress) as state:
+                 progress: Progress | None = None, keep_shingles: bool = True) -> Iterator[PipelineState]:
+    """Run every stage; yield their state while the temporary text store is open.
+
+    With ``keep_shingles=False`` the documents' shingles (8 bytes per word, the largest thing a
+    scan holds) are let go once the candidate pairs are found, unless ``--exact-jaccard`` needs
+    them later; the state then has none (``explain`` keeps them).
+    """
+    with gc_paused(), _stages(inputs, config, progress, keep_shingles) as state:
         yield state
 
 
 @contextmanager
 def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
-            progress: Progress | None) -> Iterator[PipelineState]:
+            progress: Progress | None, keep_shingles: bool) -> Iterator[PipelineState]:
     cfg = config or ScanConfig()
     report = progress or (lambda stage, done, total: None)
     timer = _Timer(report)
@@ -285,6 +297,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
                 else:
                     cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             exact, near, comps, clusters = near_job.result()
+        if not keep_shingles and not cfg.near.exact_jaccard:
+            features = corpus.release_shingles()  # alignment's forked workers then start smaller
         with timer.stage("align"):
             to_align = _pairs_to_align(comps, cands.pairs, n)
             pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, report)
@@ -340,7 +354,7 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
     >>> [(p.a, p.b, p.kind, len(p.passages)) for p in result.pairs]
     [('a', 'b', 'partial', 1)]
     """
-    with run_pipeline(inputs, config, progress=progress) as st:
+    with run_pipeline(inputs, config, progress=progress, keep_shingles=False) as st:
         return ScanResult(st.corpus.records, st.passages.pairs, st.clusters, st.problems, st.run,
                           st.passages.occurrences, st.passages.clusters)
 
