@@ -5,6 +5,7 @@ one found or dropped.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import multiprocessing as mp
 import os
@@ -12,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -220,6 +221,14 @@ def _ordered(i: int, j: int, corpus: _Corpus) -> tuple[int, int]:
     return (i, j) if corpus.records[i].id <= corpus.records[j].id else (j, i)
 
 
+def _return_free_memory() -> None:
+    """Give memory that was freed back to the operating system. The shingles were allocated in
+    pieces by the reader threads' malloc arenas, which keep freed memory for reuse: without
+    this, letting the shingles go would not shrink the process (glibc only; elsewhere a no-op)."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 @dataclass
 class PipelineState:
     """Everything one run of the pipeline computed, while its text store is still open:
@@ -278,9 +287,9 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
         corpus = _Corpus(store, spill, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
                          text_key=cfg.read.text_column)
         with timer.stage("read_and_sketch"):
-            for batch in readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers,
-                                              prepare=corpus.sketch_block):
-                corpus.add(batch)
+            batches = readers.read_batches(inputs, cfg.read, problems, threads=cfg.n_workers,
+                                           prepare=corpus.sketch_block)
+            for _ in map(corpus.add, batches):  # no batch left in a variable: each holds its shingles
                 report("read", len(corpus), None)
             features = corpus.features()
             report("read", len(corpus), len(corpus))
@@ -299,6 +308,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             exact, near, comps, clusters = near_job.result()
         if not keep_shingles and not cfg.near.exact_jaccard:
             features = corpus.release_shingles()  # alignment's forked workers then start smaller
+            _return_free_memory()
         with timer.stage("align"):
             to_align = _pairs_to_align(comps, cands.pairs, n)
             pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, report)
