@@ -225,7 +225,7 @@ def _return_free_memory() -> None:
     """Give memory that was freed back to the operating system. The shingles were allocated in
     pieces by the reader threads' malloc arenas, which keep freed memory for reuse: without
     this, letting the shingles go would not shrink the process (glibc only; elsewhere a no-op)."""
-    with suppress(OSError, AttributeError):
+    with suppress(OSError, AttributeError, TypeError):  # no C library by that name, or no malloc_trim
         ctypes.CDLL(None).malloc_trim(0)
 
 
