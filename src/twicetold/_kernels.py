@@ -399,7 +399,7 @@ def shared_ngram_pairs(packed, max_df):  # type: ignore[no-untyped-def]
     return out, frequent.sum()
 
 
-PAIR_COUNT_BUCKETS = 256  # a power of two: see the bit reversal in count_pairs
+PAIR_COUNT_BITS = 8  # count_pairs scatters rows into 2**8 buckets
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -414,7 +414,8 @@ def count_pairs(rows):  # type: ignore[no-untyped-def]
     on one core.
     """
     n = rows.shape[0]
-    buckets = PAIR_COUNT_BUCKETS
+    bits = PAIR_COUNT_BITS
+    buckets = 1 << bits
     top = 0
     for t in range(n):
         top = max(top, rows[t, 0])
@@ -434,9 +435,6 @@ def count_pairs(rows):  # type: ignore[no-untyped-def]
         fill[b] += 1
     # Lower documents make more pairs: bit-reversed bucket numbers give every thread's
     # contiguous share of iterations buckets from all over the range.
-    bits = 0
-    while (1 << bits) < buckets:
-        bits += 1
     distinct = np.zeros(buckets + 1, dtype=np.int64)
     for i in prange(buckets):
         b = 0

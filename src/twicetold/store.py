@@ -83,8 +83,7 @@ class TextStore:
 
     def add(self, text: str) -> int:
         data = text.encode("utf-8", "surrogatepass")
-        with _disk_space("the temporary text store", self.directory):
-            self._file.write(data)
+        self._write(data)
         self._append(np.array([self._size, self._size + len(data)], dtype=np.int64), self._fd, None)
         self._size += len(data)
         return self._count - 1
@@ -96,8 +95,7 @@ class TextStore:
         _, offsets_buf, data_buf = texts.buffers()
         offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
         if data_buf is not None:
-            with _disk_space("the temporary text store", self.directory):
-                self._file.write(memoryview(data_buf)[offsets[0] : offsets[-1]])
+            self._write(memoryview(data_buf)[offsets[0] : offsets[-1]])
         self._append(offsets - offsets[0] + self._size, self._fd, None)
         self._size += int(offsets[-1] - offsets[0])
 
@@ -107,6 +105,10 @@ class TextStore:
         if path not in self._inputs:
             self._inputs[path] = os.open(path, os.O_RDONLY)
         self._append(np.asarray(bounds, dtype=np.int64), self._inputs[path], key)
+
+    def _write(self, data: bytes | memoryview) -> None:
+        with _disk_space("the temporary text store", self.directory):
+            self._file.write(data)
 
     def flush(self) -> None:
         """Write buffered texts to the file (before other processes read it)."""
