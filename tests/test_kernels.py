@@ -139,6 +139,33 @@ def test_connected_components_match_reference(rng: np.random.Generator) -> None:
         assert labels[start] == min(seen)
 
 
+@pytest.mark.parametrize("share", [0.1, 0.5, 1.0])
+def test_passage_components_match_reference(rng: np.random.Generator, share: float) -> None:
+    """Occurrences 2i and 2i + 1 joined, and any two in one document that overlap by ``share``
+    of the shorter (all pairs tried, no sweep); many start at the same place or nest."""
+    n = 400
+    doc = rng.integers(0, 100, n).astype(np.int64)
+    start = rng.integers(0, 200, n).astype(np.int64) * 10
+    end = start + rng.integers(1, 30, n) * 10
+    labels = k.passage_components(doc, start, end, np.lexsort((start, doc)), share)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, j in itertools.combinations(range(n), 2):
+        overlap = min(end[i], end[j]) - max(start[i], start[j])
+        if i // 2 == j // 2 or (doc[i] == doc[j] and overlap >= share * min(end[i] - start[i], end[j] - start[j])):
+            parent[root(i)] = root(j)
+    smallest: dict[int, int] = {}
+    for i in range(n):
+        smallest.setdefault(root(i), i)
+    assert labels.tolist() == [smallest[root(i)] for i in range(n)]
+    assert len(set(labels.tolist())) > 10  # not everything in one component
+
+
 def reference_postings(sets: list[np.ndarray]) -> dict[int, set[int]]:
     """Each packed shingle (its 40 high bits) with the documents that hold it."""
     high = int(~np.uint64(k.DOC_MASK))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,8 +16,8 @@ import pytest
 import twicetold
 from twicetold.cluster import CorpusInfo, KnownTexts, PassageReport, passage_clusters
 from twicetold.config import PassageConfig
-from twicetold.model import Pair
-from twicetold.quotes import MARKS, MAX_QUOTE, quote_spans
+from twicetold.model import Occurrence, Pair, Passage, PassageCluster
+from twicetold.quotes import MARKS, MAX_QUOTE, quote_spans, quoted_length
 
 from .test_align import prose
 
@@ -156,3 +159,132 @@ def test_passage_texts_from_alignment_equal_texts_read_again(corpus: Path, monke
     (by_reading, from_alignment, known), = seen
     assert known.spans and known.quotes and any(o.quoted for o in result.occurrences)
     assert by_reading == from_alignment
+
+
+# ------------------------------------------------- passage clustering against a plain reference
+
+def reference_passage_clusters(pairs: list[Pair], info: CorpusInfo, texts: dict[str, str],
+                               config: PassageConfig) -> PassageReport:
+    """Passage clustering written plainly, cluster by cluster, from its definition (see
+    ``cluster.passage_clusters``): what the array version must equal."""
+    occ = [(d, s, e) for p in pairs for x in p.passages for d, s, e in ((p.a, x.a_start, x.a_end),
+                                                                       (p.b, x.b_start, x.b_end))]
+    parent = list(range(len(occ)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, j in itertools.combinations(range(len(occ)), 2):
+        (di, si, ei), (dj, sj, ej) = occ[i], occ[j]
+        sides = i // 2 == j // 2
+        if sides or (di == dj and min(ei, ej) - max(si, sj) >= config.cluster_overlap * min(ei - si, ej - sj)):
+            parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(occ)):
+        groups.setdefault(root(i), []).append(i)
+    ordered = sorted(groups.values(), key=lambda g: (-len({occ[i][0] for i in g}), min(occ[i] for i in g)))
+
+    def quoted(doc: str, s: int, e: int) -> bool:
+        inside = quoted_length(quote_spans(texts[doc]), s, e)
+        return 2 * inside >= e - s and (e - s) - inside < config.min_length
+
+    cluster_of, scores, occurrences, clusters = {}, {}, [], []
+    for cid, members in enumerate(ordered):
+        cluster_of.update(dict.fromkeys(members, cid))
+        docs = {occ[i][0] for i in members}
+        spans: list[tuple[str, int, int]] = []
+        for doc, s, e in sorted(occ[i] for i in members):
+            if spans and spans[-1][0] == doc and s < spans[-1][2]:
+                spans[-1] = (doc, spans[-1][1], max(spans[-1][2], e))
+            else:
+                spans.append((doc, s, e))
+        dated = sorted((info.dates[d], d) for d in docs if info.dates[d])
+        origin = dated[0][1] if dated and (len(dated) == 1 or dated[0][0] < dated[1][0]) else None
+        per_source = Counter(info.sources[d] for d in docs if info.sources[d] is not None)
+        score = 0.0
+        for src, n in per_source.items():
+            if n >= config.boilerplate_min_docs and 2 * n >= len(docs):
+                score = max(score, n / max(info.docs_per_source.get(src, n), n))
+        sourced = sum(per_source.values())
+        if sourced >= config.boilerplate_min_docs and sourced >= 2 * len(per_source):
+            score = max(score, sourced / info.n_documents)
+        scores[cid] = score = round(score, 4)
+        if score >= config.boilerplate_share and not config.keep_boilerplate:
+            continue
+        occurrences += [Occurrence(cid, d, s, e, texts[d][s:e], info.sources[d], info.raw_dates[d], d == origin,
+                                   quoted(d, s, e), score) for d, s, e in spans]
+        rep = next((k for k, (d, _, _) in enumerate(spans) if d == origin), 0)
+        when = sorted(info.dates[d] or "" for d in docs if info.dates[d])
+        clusters.append(PassageCluster(cid, len(spans), len(docs), len(per_source), when[0] if when else None,
+                                       when[-1] if when else None, origin, score,
+                                       texts[spans[rep][0]][spans[rep][1] : spans[rep][2]]))
+    out, removed, k = [], 0, 0
+    for p in pairs:
+        kept = []
+        for x in p.passages:
+            cid, k = cluster_of[k], k + 2
+            if scores[cid] >= config.boilerplate_share and not config.keep_boilerplate:
+                removed += 1
+                continue
+            kept.append(replace(x, cluster=cid, boilerplate=scores[cid],
+                                quoted=quoted(p.a, x.a_start, x.a_end) and quoted(p.b, x.b_start, x.b_end)))
+        if kept or not p.passages or p.kind != "partial":
+            da, db, sa, sb = info.dates[p.a], info.dates[p.b], info.sources[p.a], info.sources[p.b]
+            out.append(replace(p, passages=kept, direction="a->b" if da and db and da < db else "unknown",
+                               same_source=None if sa is None or sb is None else sa == sb))
+    return PassageReport(out, occurrences, clusters, removed)
+
+
+def random_passages(rng: random.Random, n_docs: int, n_pairs: int) -> tuple[list[Pair], CorpusInfo, dict[str, str]]:
+    """Documents with quotations, some without a source or a date (dates tie often), and pairs
+    whose passages overlap each other in many ways: whole, in part, nested, touching."""
+    ids = [f"d{k:02d}" for k in rng.sample(range(100), n_docs)]
+
+    def text() -> str:  # plain words, quotations (long and short, some unclosed) and paragraphs
+        pieces = [rng.choice(["word " * rng.randrange(2, 8), "“" + "said " * rng.randrange(4, 40) + "” ",
+                              "«" + "dit " * rng.randrange(1, 9), "\n\n"]) for _ in range(40)]
+        return "".join(pieces)[:700]
+
+    texts = {d: text() for d in ids}
+    sources = {d: rng.choice(["east", "west", "north", None]) for d in ids}
+    dates = {d: rng.choice(["2026-01-01", "2026-01-02", "2026-01-03", None]) for d in ids}
+    pairs = []
+    for _ in range(n_pairs):
+        a, b = sorted(rng.sample(ids, 2))
+        passages = []
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            sa, sb = rng.randrange(0, 500, 20), rng.randrange(0, 500, 20)
+            la, lb = rng.randrange(20, 200, 10), rng.randrange(20, 200, 10)
+            passages.append(Passage(sa, sa + la, sb, sb + lb, max(la, lb), 1.0))
+        pairs.append(Pair(a, b, rng.choice(["partial", "partial", "near"]), 0.5, passages))
+    per_source = Counter(sources.values())
+    info = CorpusInfo(sources, dates, {d: f"raw {v}" if v else None for d, v in dates.items()},
+                      {s: n + rng.randrange(3) for s, n in per_source.items()}, n_docs + 5)
+    return pairs, info, texts
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_passage_clusters_match_the_plain_reference(seed: int) -> None:
+    rng = random.Random(seed)
+    pairs, info, texts = random_passages(rng, rng.randrange(2, 14), rng.randrange(1, 25))
+    config = PassageConfig(min_length=rng.choice([20, 70]), cluster_overlap=rng.choice([0.1, 0.5, 1.0]),
+                           boilerplate_share=rng.choice([0.3, 0.5, 1.0]), boilerplate_min_docs=rng.choice([2, 3]),
+                           keep_boilerplate=rng.random() < 0.3)
+    assert passage_clusters(pairs, info, texts.__getitem__, config) == reference_passage_clusters(pairs, info, texts,
+                                                                                                 config)
+
+
+def test_origin_is_the_earliest_document_even_when_it_holds_the_passage_twice() -> None:
+    """The earliest document carries the passage in two places (two spans of one cluster):
+    it is still the one document of the earliest date, so it is the origin."""
+    texts = {d: prose(random.Random(d), 80) for d in ("early", "late")}
+    pairs = [Pair("early", "late", "partial", 0.1, [Passage(0, 100, 0, 100, 100, 1.0),
+                                                      Passage(300, 400, 0, 100, 100, 1.0)])]
+    info = CorpusInfo({"early": "a", "late": "b"}, {"early": "2026-01-01", "late": "2026-01-05"},
+                      {"early": "2026-01-01", "late": "2026-01-05"}, {"a": 10, "b": 10}, 20)
+    report = passage_clusters(pairs, info, texts.__getitem__, PassageConfig())
+    (cluster,) = report.clusters
+    assert cluster.origin == "early" and cluster.size == 3 and cluster.documents == 2
+    assert [o.document for o in report.occurrences if o.origin] == ["early", "early"]

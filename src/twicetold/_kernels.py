@@ -180,6 +180,53 @@ def connected_components(n, edges):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def _union(parent, a, b):  # type: ignore[no-untyped-def]
+    a = _find(parent, a)
+    b = _find(parent, b)
+    if a < b:
+        parent[b] = a
+    elif b < a:
+        parent[a] = b
+
+
+@njit(cache=True, nogil=True)
+def passage_components(doc, start, end, order, share):  # type: ignore[no-untyped-def]
+    """Component label of each passage occurrence (the smallest occurrence of its component).
+
+    Occurrences ``2i`` and ``2i + 1`` (the two sides of one passage) are joined, and so are
+    two occurrences in one document that overlap by ``share`` of the shorter. ``order`` sorts
+    the occurrences by document, then start: a sweep keeps those still open at each start.
+    """
+    n = doc.shape[0]
+    parent = np.arange(n)
+    for i in range(0, n - 1, 2):
+        _union(parent, i, i + 1)
+    active = np.empty(n, dtype=np.int64)
+    n_active = 0
+    current = -1
+    for k in range(n):
+        i = order[k]
+        if doc[i] != current:
+            current = doc[i]
+            n_active = 0
+        s = start[i]
+        e = end[i]
+        kept = 0
+        for t in range(n_active):
+            j = active[t]
+            if end[j] > s:  # still open here
+                active[kept] = j
+                kept += 1
+                if min(e, end[j]) - s >= share * min(e - s, end[j] - start[j]):
+                    _union(parent, i, j)
+        active[kept] = i
+        n_active = kept + 1
+    for i in range(n):
+        parent[i] = _find(parent, i)
+    return parent
+
+
+@njit(cache=True, nogil=True)
 def exact_jaccard(a, b):  # type: ignore[no-untyped-def]
     """Jaccard of two sorted arrays of distinct values."""
     i = j = inter = 0

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from . import _kernels
 from .config import KeepRule, PassageConfig
 from .model import Occurrence, Pair, Passage, PassageCluster
-from .quotes import quote_spans, quoted_length
+from .quotes import quote_spans
 
 
 @dataclass(frozen=True)
@@ -89,51 +89,6 @@ class PassageReport:
     boilerplate_removed: int
 
 
-def _overlap_edges(occ: list[tuple[str, int, int]], share: float) -> list[tuple[int, int]]:
-    """Occurrences in one document that overlap by ``share`` of the shorter one."""
-    by_doc: dict[str, list[int]] = {}
-    for i, (doc, _, _) in enumerate(occ):
-        by_doc.setdefault(doc, []).append(i)
-    edges = []
-    for members in by_doc.values():
-        members.sort(key=lambda i: occ[i][1])
-        active: list[int] = []
-        for i in members:
-            _, s, e = occ[i]
-            active = [j for j in active if occ[j][2] > s]
-            for j in active:
-                inter = min(e, occ[j][2]) - s
-                if inter >= share * min(e - s, occ[j][2] - occ[j][1]):
-                    edges.append((j, i))
-            active.append(i)
-    return edges
-
-
-def boilerplate(docs: set[str], info: CorpusInfo, min_docs: int) -> float:
-    """How much a passage recurs as a template rather than as reuse, from 0 to 1.
-
-    Only documents with a known source count. The largest share of one source's documents
-    that carry it (when at least ``min_docs`` of them do, and that source holds at least half
-    of its documents: a template is one source's), or its share of the whole corpus when it
-    also recurs within sources (two or more documents per source on average). A wire
-    paragraph printed once by each of many
-    outlets scores low; a footer on every article of one outlet scores 1.
-    """
-    per_source: dict[str, int] = {}
-    for d in docs:
-        src = info.sources.get(d)
-        if src is not None:  # without a source, a template cannot be told from reuse
-            per_source[src] = per_source.get(src, 0) + 1
-    sourced = sum(per_source.values())
-    score = 0.0
-    for src, n in per_source.items():
-        if n >= min_docs and 2 * n >= len(docs):
-            score = max(score, n / max(info.docs_per_source.get(src, n), n))
-    if sourced >= min_docs and sourced >= 2 * len(per_source):
-        score = max(score, sourced / max(info.n_documents, 1))
-    return round(score, 4)
-
-
 @dataclass(frozen=True)
 class KnownTexts:
     """What alignment already cut out of the texts, so that passage clustering need not read
@@ -144,32 +99,122 @@ class KnownTexts:
     quotes: dict[str, list[tuple[int, int]]]
 
 
-def _is_quote(quotes: list[tuple[int, int]], s: int, e: int, min_length: int) -> bool:
+_POSITION_BITS = 40  # an offset made corpus-wide: (document << 40) + offset
+
+
+def _heads(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Where each run of equal ``keys`` starts."""
+    return np.concatenate([[True], keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=bool)
+
+
+def _tails(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Where each run of equal ``keys`` ends."""
+    return np.concatenate([keys[1:] != keys[:-1], [True]]) if len(keys) else np.zeros(0, dtype=bool)
+
+
+def _codes(values: list[str | None]) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Each value's rank among the distinct values (sorted), -1 for None or empty; and those values."""
+    distinct = sorted({v for v in values if v})
+    rank = {v: k for k, v in enumerate(distinct)}
+    return np.array([rank[v] if v else -1 for v in values], dtype=np.int64), distinct
+
+
+def _cluster_numbers(doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64], end: npt.NDArray[np.int64],
+                     label: npt.NDArray[np.int64], n_docs: int) -> npt.NDArray[np.int64]:
+    """Each occurrence's cluster id, from its component ``label``. Stable ids: the clusters of
+    most documents first, then by their first occurrence (document, start, end)."""
+    _, component = np.unique(label, return_inverse=True)
+    documents = np.bincount(np.unique(component * n_docs + doc) // n_docs)
+    by_component = np.lexsort((end, start, doc, component))
+    first = by_component[_heads(component[by_component])]
+    order = np.lexsort((end[first], start[first], doc[first], -documents))
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = np.arange(len(order))
+    return number[component]
+
+
+def _merged(cluster: npt.NDArray[np.int64], doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+            end: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
+    """A cluster's overlapping occurrences in one document merged into one span, distinct
+    places kept apart: ``(cluster, doc, start, end)`` of each span, sorted so."""
+    order = np.lexsort((end, start, doc, cluster))
+    c, d, s, e = cluster[order], doc[order], start[order], end[order]
+    # A span begins at a start past every end before it in its (cluster, document): one
+    # running maximum over the whole table, each group lifted above the groups before it.
+    group = np.cumsum(_heads(c) | _heads(d)) << _POSITION_BITS
+    reach = np.maximum.accumulate(group + e)
+    at = np.flatnonzero(np.concatenate([[True], group[1:] + s[1:] >= reach[:-1]])) if len(c) else np.arange(0)
+    return c[at], d[at], s[at], np.maximum.reduceat(e, at) if len(at) else e[at]
+
+
+def _quoted(quotes: list[list[tuple[int, int]]], doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+            end: npt.NDArray[np.int64], min_length: int) -> list[bool]:
+    """Whether each span ``[start, end)`` of document ``doc`` is a quotation, from each
+    document's quotation spans (``quotes[doc]``: sorted, disjoint).
+
+    The characters inside quotation marks are the difference of a running total ``Q(x)``, the
+    quoted characters before ``x``; positions are made corpus-wide so that one sorted array of
+    quotation starts serves every document (the whole quotations of earlier documents that
+    ``Q`` counts cancel out in ``Q(end) - Q(start)``).
+    """
+    spans = np.array([q for qs in quotes for q in qs], dtype=np.int64).reshape(-1, 2)
+    owner = np.repeat(np.arange(len(quotes), dtype=np.int64), [len(qs) for qs in quotes])
+    begins = (owner << _POSITION_BITS) + spans[:, 0]
+    length = spans[:, 1] - spans[:, 0]
+    before = np.cumsum(length) - length
+
+    def quoted_before(x: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        k = np.searchsorted(begins, x, side="right") - 1  # the last quotation that begins at or before x
+        if not len(begins):
+            return np.zeros_like(x)
+        last = np.maximum(k, 0)
+        return np.where(k >= 0, before[last] + np.minimum(x - begins[last], length[last]), 0)
+
+    base = doc << _POSITION_BITS
+    inside = quoted_before(base + end) - quoted_before(base + start)
     # A shared quote usually comes with its attribution ("..., the minister said"): it is
     # still a quote as long as what lies outside the marks is too short to be reuse itself.
-    inside = quoted_length(quotes, s, e)
-    return 2 * inside >= e - s and (e - s) - inside < min_length
+    quoted: list[bool] = ((2 * inside >= end - start) & (end - start - inside < min_length)).tolist()
+    return quoted
 
 
-def _spans_by_document(wanted: dict[str, dict[tuple[int, int], bool]], text_of: Callable[[str], str],
-                       min_length: int, known: KnownTexts | None
-                       ) -> dict[tuple[str, int, int], tuple[str | None, bool]]:
-    """Every wanted span of every document: its text (when wanted) and whether it is a quote.
-    A document's text is read at most once, and only when ``known`` lacks something."""
-    found: dict[tuple[str, int, int], tuple[str | None, bool]] = {}
-    for doc, spans in wanted.items():
-        text = None
-        quotes = known.quotes.get(doc) if known else None
-        for (s, e), want_text in spans.items():
-            piece = known.spans.get((doc, s, e)) if known and want_text else None
-            if quotes is None or (want_text and piece is None):
-                text = text if text is not None else text_of(doc)
-                quotes = quotes if quotes is not None else quote_spans(text)
-            if want_text and piece is None:
-                assert text is not None
-                piece = text[s:e]
-            found[doc, s, e] = (piece, _is_quote(quotes, s, e, min_length))
-    return found
+def _boilerplate_scores(of: npt.NDArray[np.int64], source: npt.NDArray[np.int64], carried: npt.NDArray[np.int64],
+                        documents: npt.NDArray[np.int64], source_size: npt.NDArray[np.int64], n_documents: int,
+                        min_docs: int) -> list[float]:
+    """How much each passage cluster recurs as a template rather than as reuse, from 0 to 1.
+
+    ``carried[k]`` documents of ``source[k]`` (which holds ``source_size[source[k]]``) carry
+    cluster ``of[k]``, which has ``documents[of[k]]`` documents in all. Only documents with a
+    known source count. The score is the largest share of one source's documents that carry
+    the cluster (when at least ``min_docs`` of them do, and that source holds at least half of
+    its documents: a template is one source's), or its share of the whole corpus when it also
+    recurs within sources (two or more documents per source on average). A wire paragraph
+    printed once by each of many outlets scores low; a footer on every article of one outlet
+    scores 1.
+    """
+    n_clusters = len(documents)
+    score = np.zeros(n_clusters)
+    one_source = (carried >= min_docs) & (2 * carried >= documents[of])
+    np.maximum.at(score, of[one_source], (carried / np.maximum(source_size[source], carried))[one_source])
+    sourced = np.bincount(of, weights=carried, minlength=n_clusters)
+    recurs = (sourced >= min_docs) & (sourced >= 2 * np.bincount(of, minlength=n_clusters))
+    score = np.where(recurs, np.maximum(score, sourced / max(n_documents, 1)), score)
+    return [round(x, 4) for x in score.tolist()]  # Python's rounding, as everywhere else
+
+
+def _dates(of: npt.NDArray[np.int64], member: npt.NDArray[np.int64], date: npt.NDArray[np.int64],
+           n_clusters: int) -> tuple[list[int], list[int], list[int]]:
+    """Per cluster, from its distinct documents (``member`` of cluster ``of``) and their date
+    codes: the first and last date (-1 when none is dated), and the likely origin, the one
+    document of the earliest date (-1 on a tie or without dates)."""
+    dated = np.flatnonzero(date[member] >= 0)
+    order = dated[np.lexsort((date[member[dated]], of[dated]))]
+    c, d = of[order], date[member[order]]
+    head, tail = _heads(c), _tails(c)
+    alone = head & ~np.concatenate([(c[1:] == c[:-1]) & (d[1:] == d[:-1]), [False]]) if len(c) else head
+    first, last, origin = (np.full(n_clusters, -1, dtype=np.int64) for _ in range(3))
+    first[c[head]], last[c[tail]], origin[c[alone]] = d[head], d[tail], member[order[alone]]
+    return first.tolist(), last.tolist(), origin.tolist()
 
 
 def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str], str],
@@ -179,70 +224,95 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     The two sides of a passage are one cluster; occurrences in one document join when they
     overlap by ``config.cluster_overlap`` of the shorter one, so A sharing P1 with B and P2
     with C does not glue P1 and P2 together unless they overlap in A. Each cluster gets its
-    size, distinct sources, time span, likely origin and boilerplate score; each pair gets
-    its direction and whether it stays within one source. Texts come from ``known`` where
-    it has them, else from ``text_of`` (each document read at most once).
+    size, distinct sources, time span, likely origin (its one document of the earliest date)
+    and boilerplate score; each pair gets its direction and whether it stays within one
+    source. Texts come from ``known`` where it has them, else from ``text_of`` (each document
+    read at most once). Occurrences are columns (document, start, end) and each step an
+    array operation; Python makes only the objects reported.
     """
-    occ: list[tuple[str, int, int]] = []
-    for p in pairs:
-        for x in p.passages:
-            occ += [(p.a, x.a_start, x.a_end), (p.b, x.b_start, x.b_end)]
-    n = len(occ)
-    edges = [(2 * i, 2 * i + 1) for i in range(n // 2)] + _overlap_edges(occ, config.cluster_overlap)
-    edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
-    label = _kernels.connected_components(n, edge_array) if n else np.empty(0, np.int64)
-    groups: dict[int, list[int]] = {}
-    for i, lab in enumerate(label.tolist()):
-        groups.setdefault(lab, []).append(i)
-    # Stable ids: biggest clusters first, then by where they first occur.
-    ordered = sorted(groups.values(), key=lambda g: (-len({occ[i][0] for i in g}), min(occ[i] for i in g)))
-    cluster_of = np.empty(n, dtype=np.int64)
-    # Each cluster's documents, merged spans and origin; then every span's text and quotedness.
-    wanted: dict[str, dict[tuple[int, int], bool]] = {}
-    shapes = []
-    for cid, members in enumerate(ordered):
-        cluster_of[members] = cid
-        docs = {occ[i][0] for i in members}
-        spans = _merged_spans([occ[i] for i in members])
-        dated = sorted((date, d) for d, _, _ in spans if (date := info.dates.get(d)))
-        origin = dated[0][1] if dated and (len(dated) == 1 or dated[0][0] < dated[1][0]) else None
-        for doc, s, e in spans:
-            wanted.setdefault(doc, {})[(s, e)] = True
-        shapes.append((docs, spans, origin))
-    for doc, s, e in occ:
-        wanted.setdefault(doc, {}).setdefault((s, e), False)
-    found = _spans_by_document(wanted, text_of, config.min_length, known)
+    # Documents are numbered in id order: comparing numbers compares ids.
+    names = sorted({d for p in pairs if p.passages for d in (p.a, p.b)})
+    n_names = max(len(names), 1)
+    number = {name: k for k, name in enumerate(names)}
+    sides = np.array([(number[p.a], x.a_start, x.a_end, number[p.b], x.b_start, x.b_end)
+                      for p in pairs for x in p.passages], dtype=np.int64).reshape(-1, 3)
+    doc, start, end = (np.ascontiguousarray(sides[:, k]) for k in range(3))  # 2i, 2i + 1: passage i's sides
+    label = _kernels.passage_components(doc, start, end, np.lexsort((start, doc)), config.cluster_overlap)
+    cluster = _cluster_numbers(doc, start, end, label, n_names)
+    n_clusters = int(cluster.max()) + 1 if len(cluster) else 0
+    span_cluster, span_doc, span_start, span_end = _merged(cluster, doc, start, end)
 
-    def quoted(doc: str, s: int, e: int) -> bool:
-        return found[doc, s, e][1]
+    # Per cluster, from its distinct documents: how many, their sources and dates.
+    distinct = np.unique(span_cluster * n_names + span_doc)
+    of, member = distinct // n_names, distinct % n_names
+    documents = np.bincount(of, minlength=n_clusters)
+    source, source_names = _codes([info.sources.get(name) for name in names])
+    n_codes = max(len(source_names), 1)
+    sourced = source[member] >= 0
+    keys, carried = np.unique(of[sourced] * n_codes + source[member[sourced]], return_counts=True)
+    n_sources = np.bincount(keys // n_codes, minlength=n_clusters).tolist()
+    source_size = np.array([info.docs_per_source.get(s, 0) for s in source_names], dtype=np.int64)
+    scores = _boilerplate_scores(keys // n_codes, keys % n_codes, carried, documents, source_size,
+                                 info.n_documents, config.boilerplate_min_docs)
+    date, date_text = _codes([info.dates.get(name) for name in names])
+    first_date, last_date, origin = _dates(of, member, date, n_clusters)
+    dropped = [not config.keep_boilerplate and s >= config.boilerplate_share for s in scores]
 
+    # Texts and quotations: those alignment cut out, else read (each document at most once).
+    read: dict[int, str] = {}
+
+    def text(k: int) -> str:
+        if k not in read:
+            read[k] = text_of(names[k])
+        return read[k]
+
+    quotes = [q if known and (q := known.quotes.get(name)) is not None else quote_spans(text(k))
+              for k, name in enumerate(names)]
+    spans = list(zip(span_cluster.tolist(), span_doc.tolist(), span_start.tolist(), span_end.tolist(), strict=True))
+    span_quoted = _quoted(quotes, span_doc, span_start, span_end, config.min_length)
     occurrences: list[Occurrence] = []
     clusters: list[PassageCluster] = []
-    scores: list[float] = []
-    for cid, (docs, spans, origin) in enumerate(shapes):
-        score = boilerplate(docs, info, config.boilerplate_min_docs)
-        scores.append(score)
-        texts = [found[span][0] or "" for span in spans]
-        for (doc, s, e), text in zip(spans, texts, strict=True):
-            occurrences.append(Occurrence(cid, doc, s, e, text, info.sources.get(doc), info.raw_dates.get(doc),
-                                          doc == origin, quoted(doc, s, e), score))
-        rep = next((k for k, (d, _, _) in enumerate(spans) if d == origin), 0)
-        when = sorted(date for d in docs if (date := info.dates.get(d)))
-        n_sources = len({info.sources.get(d) for d in docs} - {None})
-        clusters.append(PassageCluster(cid, len(spans), len(docs), n_sources, when[0] if when else None,
-                                       when[-1] if when else None, origin, score, texts[rep]))
-    out_pairs: list[Pair] = []
+    bounds = np.searchsorted(span_cluster, np.arange(n_clusters + 1)).tolist()
+    for cid in range(n_clusters):
+        if dropped[cid]:
+            continue
+        texts = []
+        for k in range(bounds[cid], bounds[cid + 1]):
+            _, d, s, e = spans[k]
+            name = names[d]
+            piece = known.spans.get((name, s, e)) if known else None
+            texts.append(text(d)[s:e] if piece is None else piece)
+            occurrences.append(Occurrence(cid, name, s, e, texts[-1], info.sources.get(name), info.raw_dates.get(name),
+                                          d == origin[cid], span_quoted[k], scores[cid]))
+        rep = next((k for k in range(bounds[cid], bounds[cid + 1]) if spans[k][1] == origin[cid]), bounds[cid])
+        clusters.append(PassageCluster(cid, len(texts), int(documents[cid]), n_sources[cid],
+                                       date_text[first_date[cid]] if first_date[cid] >= 0 else None,
+                                       date_text[last_date[cid]] if last_date[cid] >= 0 else None,
+                                       names[origin[cid]] if origin[cid] >= 0 else None, scores[cid],
+                                       texts[rep - bounds[cid]]))
+    side_quoted = _quoted(quotes, doc, start, end, config.min_length)
+    annotated, removed = _annotated(pairs, info, cluster.tolist(), side_quoted, scores, dropped)
+    return PassageReport(annotated, occurrences, clusters, removed)
+
+
+def _annotated(pairs: list[Pair], info: CorpusInfo, cluster: list[int], quoted: list[bool], scores: list[float],
+               dropped: list[bool]) -> tuple[list[Pair], int]:
+    """The pairs with each passage's cluster, quotedness and boilerplate score, the passages
+    of dropped (boilerplate) clusters left out, and each pair's direction and whether it stays
+    within one source; and how many passages were left out. A partial pair left without
+    passages goes."""
+    out: list[Pair] = []
     removed = 0
-    k = 0
+    k = 0  # the passage's first side among the occurrences
     for p in pairs:
         kept = []
         for x in p.passages:
-            cid = int(cluster_of[k])
+            cid = cluster[k]
+            both_quoted = quoted[k] and quoted[k + 1]
             k += 2
-            if scores[cid] >= config.boilerplate_share and not config.keep_boilerplate:
+            if dropped[cid]:
                 removed += 1
                 continue
-            both_quoted = quoted(p.a, x.a_start, x.a_end) and quoted(p.b, x.b_start, x.b_end)
             # Built field by field: dataclasses.replace costs several times more, 30k times.
             kept.append(Passage(a_start=x.a_start, a_end=x.a_end, b_start=x.b_start, b_end=x.b_end,
                                 length=x.length, score=x.score, cluster=cid, quoted=both_quoted,
@@ -252,22 +322,7 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
         da, db = info.dates.get(p.a), info.dates.get(p.b)
         direction = "a->b" if da and db and da < db else "unknown"
         sa, sb = info.sources.get(p.a), info.sources.get(p.b)
-        out_pairs.append(Pair(a=p.a, b=p.b, kind=p.kind, jaccard=p.jaccard, passages=kept,
-                              jaccard_exact=p.jaccard_exact, direction=direction,
-                              same_source=None if sa is None or sb is None else sa == sb))
-    if not config.keep_boilerplate:
-        boiler = {c.id for c in clusters if c.boilerplate >= config.boilerplate_share}
-        occurrences = [o for o in occurrences if o.cluster not in boiler]
-        clusters = [c for c in clusters if c.id not in boiler]
-    return PassageReport(out_pairs, occurrences, clusters, removed)
-
-
-def _merged_spans(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Overlapping spans of one document merged into one; distinct places kept apart."""
-    out: list[tuple[str, int, int]] = []
-    for doc, s, e in sorted(spans):
-        if out and out[-1][0] == doc and s < out[-1][2]:
-            out[-1] = (doc, out[-1][1], max(out[-1][2], e))
-        else:
-            out.append((doc, s, e))
-    return out
+        out.append(Pair(a=p.a, b=p.b, kind=p.kind, jaccard=p.jaccard, passages=kept,
+                        jaccard_exact=p.jaccard_exact, direction=direction,
+                        same_source=None if sa is None or sb is None else sa == sb))
+    return out, removed
