@@ -5,6 +5,7 @@ its boilerplate score and whether it is a shared quotation)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -147,35 +148,40 @@ def _merged(cluster: npt.NDArray[np.int64], doc: npt.NDArray[np.int64], start: n
     return c[at], d[at], s[at], np.maximum.reduceat(e, at) if len(at) else e[at]
 
 
-def _quoted(quotes: list[list[tuple[int, int]]], doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
-            end: npt.NDArray[np.int64], min_length: int) -> list[bool]:
-    """Whether each span ``[start, end)`` of document ``doc`` is a quotation, from each
-    document's quotation spans (``quotes[doc]``: sorted, disjoint).
+@dataclass(frozen=True)
+class _Quotations:
+    """Every document's quotation spans (sorted, disjoint) in one table, positions made
+    corpus-wide (``document << 40`` + offset) so that one sorted array serves every document."""
 
-    The characters inside quotation marks are the difference of a running total ``Q(x)``, the
-    quoted characters before ``x``; positions are made corpus-wide so that one sorted array of
-    quotation starts serves every document (the whole quotations of earlier documents that
-    ``Q`` counts cancel out in ``Q(end) - Q(start)``).
-    """
-    spans = np.array([q for qs in quotes for q in qs], dtype=np.int64).reshape(-1, 2)
-    owner = np.repeat(np.arange(len(quotes), dtype=np.int64), [len(qs) for qs in quotes])
-    begins = (owner << _POSITION_BITS) + spans[:, 0]
-    length = spans[:, 1] - spans[:, 0]
-    before = np.cumsum(length) - length
+    begins: npt.NDArray[np.int64]
+    length: npt.NDArray[np.int64]
+    before: npt.NDArray[np.int64]  # quoted characters in the quotations before each
 
-    def quoted_before(x: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        k = np.searchsorted(begins, x, side="right") - 1  # the last quotation that begins at or before x
-        if not len(begins):
+    @classmethod
+    def of(cls, quotes: list[list[tuple[int, int]]]) -> _Quotations:
+        flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(quotes)), dtype=np.int64)
+        owner = np.repeat(np.arange(len(quotes), dtype=np.int64), [len(qs) for qs in quotes])
+        length = flat[1::2] - flat[0::2]
+        return cls((owner << _POSITION_BITS) + flat[0::2], length, np.cumsum(length) - length)
+
+    def quoted_before(self, x: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Quoted characters before each corpus-wide position ``x`` (whole quotations of
+        earlier documents included: they cancel out between two positions of one document)."""
+        if not len(self.begins):
             return np.zeros_like(x)
+        k = np.searchsorted(self.begins, x, side="right") - 1  # the last quotation that begins at or before x
         last = np.maximum(k, 0)
-        return np.where(k >= 0, before[last] + np.minimum(x - begins[last], length[last]), 0)
+        return np.where(k >= 0, self.before[last] + np.minimum(x - self.begins[last], self.length[last]), 0)
 
-    base = doc << _POSITION_BITS
-    inside = quoted_before(base + end) - quoted_before(base + start)
-    # A shared quote usually comes with its attribution ("..., the minister said"): it is
-    # still a quote as long as what lies outside the marks is too short to be reuse itself.
-    quoted: list[bool] = ((2 * inside >= end - start) & (end - start - inside < min_length)).tolist()
-    return quoted
+    def quoted(self, doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64], end: npt.NDArray[np.int64],
+               min_length: int) -> list[bool]:
+        """Whether each span ``[start, end)`` of document ``doc`` is a quotation."""
+        base = doc << _POSITION_BITS
+        inside = self.quoted_before(base + end) - self.quoted_before(base + start)
+        # A shared quote usually comes with its attribution ("..., the minister said"): it is
+        # still a quote as long as what lies outside the marks is too short to be reuse itself.
+        quoted: list[bool] = ((2 * inside >= end - start) & (end - start - inside < min_length)).tolist()
+        return quoted
 
 
 def _boilerplate_scores(of: npt.NDArray[np.int64], source: npt.NDArray[np.int64], carried: npt.NDArray[np.int64],
@@ -246,7 +252,8 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     distinct = np.unique(span_cluster * n_names + span_doc)
     of, member = distinct // n_names, distinct % n_names
     documents = np.bincount(of, minlength=n_clusters)
-    source, source_names = _codes([info.sources.get(name) for name in names])
+    sources = [info.sources.get(name) for name in names]
+    source, source_names = _codes(sources)
     n_codes = max(len(source_names), 1)
     sourced = source[member] >= 0
     keys, carried = np.unique(of[sourced] * n_codes + source[member[sourced]], return_counts=True)
@@ -266,10 +273,11 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
             read[k] = text_of(names[k])
         return read[k]
 
-    quotes = [q if known and (q := known.quotes.get(name)) is not None else quote_spans(text(k))
-              for k, name in enumerate(names)]
+    quotations = _Quotations.of([q if known and (q := known.quotes.get(name)) is not None else quote_spans(text(k))
+                                 for k, name in enumerate(names)])
     spans = list(zip(span_cluster.tolist(), span_doc.tolist(), span_start.tolist(), span_end.tolist(), strict=True))
-    span_quoted = _quoted(quotes, span_doc, span_start, span_end, config.min_length)
+    span_quoted = quotations.quoted(span_doc, span_start, span_end, config.min_length)
+    raw_dates = [info.raw_dates.get(name) for name in names]
     occurrences: list[Occurrence] = []
     clusters: list[PassageCluster] = []
     bounds = np.searchsorted(span_cluster, np.arange(n_clusters + 1)).tolist()
@@ -282,15 +290,15 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
             name = names[d]
             piece = known.spans.get((name, s, e)) if known else None
             texts.append(text(d)[s:e] if piece is None else piece)
-            occurrences.append(Occurrence(cid, name, s, e, texts[-1], info.sources.get(name), info.raw_dates.get(name),
-                                          d == origin[cid], span_quoted[k], scores[cid]))
+            occurrences.append(Occurrence(cid, name, s, e, texts[-1], sources[d], raw_dates[d], d == origin[cid],
+                                          span_quoted[k], scores[cid]))
         rep = next((k for k in range(bounds[cid], bounds[cid + 1]) if spans[k][1] == origin[cid]), bounds[cid])
         clusters.append(PassageCluster(cid, len(texts), int(documents[cid]), n_sources[cid],
                                        date_text[first_date[cid]] if first_date[cid] >= 0 else None,
                                        date_text[last_date[cid]] if last_date[cid] >= 0 else None,
                                        names[origin[cid]] if origin[cid] >= 0 else None, scores[cid],
                                        texts[rep - bounds[cid]]))
-    side_quoted = _quoted(quotes, doc, start, end, config.min_length)
+    side_quoted = quotations.quoted(doc, start, end, config.min_length)
     annotated, removed = _annotated(pairs, info, cluster.tolist(), side_quoted, scores, dropped)
     return PassageReport(annotated, occurrences, clusters, removed)
 

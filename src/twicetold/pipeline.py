@@ -314,8 +314,9 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, report)
         with timer.stage("passage_clusters"):
             index = {r.id: i for i, r in enumerate(corpus.records)}
-            passages = passage_clusters(pairs, _corpus_info(corpus), lambda d: store.get(index[d]), cfg.passages,
-                                        known)
+            paired = [index[d] for d in {d for p in pairs for d in (p.a, p.b)}]
+            passages = passage_clusters(pairs, _corpus_info(corpus, paired), lambda d: store.get(index[d]),
+                                        cfg.passages, known)
         run = {
             "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
             "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
@@ -369,12 +370,14 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
                           st.passages.occurrences, st.passages.clusters)
 
 
-def _corpus_info(corpus: _Corpus) -> CorpusInfo:
+def _corpus_info(corpus: _Corpus, paired: list[int]) -> CorpusInfo:
+    """What passage clustering needs: of the ``paired`` documents (the others are in no pair),
+    and the counts of the whole corpus."""
     records = corpus.records
     return CorpusInfo(
-        sources={r.id: r.source for r in records},
-        dates={r.id: d for r, d in zip(records, corpus.order_dates, strict=True)},
-        raw_dates={r.id: r.date for r in records},
+        sources={records[i].id: records[i].source for i in paired},
+        dates={records[i].id: corpus.order_dates[i] for i in paired},
+        raw_dates={records[i].id: records[i].date for i in paired},
         docs_per_source=dict(Counter(r.source for r in records)),
         n_documents=len(records),
     )
