@@ -237,9 +237,10 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     array operation; Python makes only the objects reported.
     """
     # Documents are numbered in id order: comparing numbers compares ids.
-    names = sorted({d for p in pairs if p.passages for d in (p.a, p.b)})
+    names = sorted({d for p in pairs for d in (p.a, p.b)})
     n_names = max(len(names), 1)
     number = {name: k for k, name in enumerate(names)}
+    ends = np.array([(number[p.a], number[p.b]) for p in pairs], dtype=np.int64).reshape(-1, 2)
     sides = np.array([(number[p.a], x.a_start, x.a_end, number[p.b], x.b_start, x.b_end)
                       for p in pairs for x in p.passages], dtype=np.int64).reshape(-1, 3)
     doc, start, end = (np.ascontiguousarray(sides[:, k]) for k in range(3))  # 2i, 2i + 1: passage i's sides
@@ -273,8 +274,10 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
             read[k] = text_of(names[k])
         return read[k]
 
-    quotations = _Quotations.of([q if known and (q := known.quotes.get(name)) is not None else quote_spans(text(k))
-                                 for k, name in enumerate(names)])
+    occurring = np.zeros(len(names), dtype=bool)
+    occurring[doc] = True
+    quotations = _Quotations.of([[] if not occurring[k] else q if known and (q := known.quotes.get(name)) is not None
+                                 else quote_spans(text(k)) for k, name in enumerate(names)])
     spans = list(zip(span_cluster.tolist(), span_doc.tolist(), span_start.tolist(), span_end.tolist(), strict=True))
     span_quoted = quotations.quoted(span_doc, span_start, span_end, config.min_length)
     raw_dates = [info.raw_dates.get(name) for name in names]
@@ -299,12 +302,18 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
                                        names[origin[cid]] if origin[cid] >= 0 else None, scores[cid],
                                        texts[rep - bounds[cid]]))
     side_quoted = quotations.quoted(doc, start, end, config.min_length)
-    annotated, removed = _annotated(pairs, info, cluster.tolist(), side_quoted, scores, dropped)
+    # Each pair's direction (dated earlier -> later; date codes sort as the dates do) and
+    # whether it stays within one source (None when a source is unknown).
+    da, db, sa, sb = date[ends[:, 0]], date[ends[:, 1]], source[ends[:, 0]], source[ends[:, 1]]
+    forward = ((da >= 0) & (db >= 0) & (da < db)).tolist()
+    same = [None if unknown else s for unknown, s in zip(((sa < 0) | (sb < 0)).tolist(), (sa == sb).tolist(),
+                                                         strict=True)]
+    annotated, removed = _annotated(pairs, forward, same, cluster.tolist(), side_quoted, scores, dropped)
     return PassageReport(annotated, occurrences, clusters, removed)
 
 
-def _annotated(pairs: list[Pair], info: CorpusInfo, cluster: list[int], quoted: list[bool], scores: list[float],
-               dropped: list[bool]) -> tuple[list[Pair], int]:
+def _annotated(pairs: list[Pair], forward: list[bool], same_source: list[bool | None], cluster: list[int],
+               quoted: list[bool], scores: list[float], dropped: list[bool]) -> tuple[list[Pair], int]:
     """The pairs with each passage's cluster, quotedness and boilerplate score, the passages
     of dropped (boilerplate) clusters left out, and each pair's direction and whether it stays
     within one source; and how many passages were left out. A partial pair left without
@@ -312,7 +321,7 @@ def _annotated(pairs: list[Pair], info: CorpusInfo, cluster: list[int], quoted: 
     out: list[Pair] = []
     removed = 0
     k = 0  # the passage's first side among the occurrences
-    for p in pairs:
+    for p, ahead, same in zip(pairs, forward, same_source, strict=True):
         kept = []
         for x in p.passages:
             cid = cluster[k]
@@ -327,10 +336,6 @@ def _annotated(pairs: list[Pair], info: CorpusInfo, cluster: list[int], quoted: 
                                 boilerplate=scores[cid]))
         if not kept and p.passages and p.kind == "partial":
             continue
-        da, db = info.dates.get(p.a), info.dates.get(p.b)
-        direction = "a->b" if da and db and da < db else "unknown"
-        sa, sb = info.sources.get(p.a), info.sources.get(p.b)
-        out.append(Pair(a=p.a, b=p.b, kind=p.kind, jaccard=p.jaccard, passages=kept,
-                        jaccard_exact=p.jaccard_exact, direction=direction,
-                        same_source=None if sa is None or sb is None else sa == sb))
+        out.append(Pair(a=p.a, b=p.b, kind=p.kind, jaccard=p.jaccard, passages=kept, jaccard_exact=p.jaccard_exact,
+                        direction="a->b" if ahead else "unknown", same_source=same))
     return out, removed

@@ -313,8 +313,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             to_align = _pairs_to_align(comps, cands.pairs, n)
             pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, report)
         with timer.stage("passage_clusters"):
-            index = {r.id: i for i, r in enumerate(corpus.records)}
-            paired = [index[d] for d in {d for p in pairs for d in (p.a, p.b)}]
+            paired = np.unique(to_align).tolist()  # the documents of every pair, and a few more
+            index = {corpus.records[i].id: i for i in paired}
             passages = passage_clusters(pairs, _corpus_info(corpus, paired), lambda d: store.get(index[d]),
                                         cfg.passages, known)
         run = {
@@ -371,8 +371,8 @@ def scan(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None = N
 
 
 def _corpus_info(corpus: _Corpus, paired: list[int]) -> CorpusInfo:
-    """What passage clustering needs: of the ``paired`` documents (the others are in no pair),
-    and the counts of the whole corpus."""
+    """What passage clustering needs: of the ``paired`` documents (those of every pair), and
+    the counts of the whole corpus."""
     records = corpus.records
     return CorpusInfo(
         sources={records[i].id: records[i].source for i in paired},
