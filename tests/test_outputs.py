@@ -265,14 +265,15 @@ def test_failure_on_either_writing_thread_fails_and_leaves_no_folder(tmp_path: P
     """With two workers the Parquet files are written on a second thread: a table that fails
     there, or on the calling thread (JSON Lines), fails the whole write with its own error,
     and nothing is left behind."""
-    real = outputs.write_table
+    writer = f"write_{failing_format}"
+    real = getattr(outputs, writer)
 
-    def failing(folder: Path, name: str, rows: Any, schema: Any = None, formats: Any = ("jsonl", "parquet")) -> None:
-        if name == "documents" and failing_format in formats:
+    def failing(path: Path, data: Any) -> None:
+        if path.name == f"documents.{failing_format}":
             raise RuntimeError("disk full")
-        real(folder, name, rows, schema, formats)
+        real(path, data)
 
-    monkeypatch.setattr(outputs, "write_table", failing)
+    monkeypatch.setattr(outputs, writer, failing)
     with pytest.raises(RuntimeError, match="disk full"):
         write_results(make_result(), tmp_path / "results", workers=2)
     assert list(tmp_path.iterdir()) == []

@@ -143,15 +143,15 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
         return pa.Table.from_pylist(fixed)
 
 
-def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None,
-                formats: Iterable[str] = ("jsonl", "parquet")) -> None:
-    """Write ``name.jsonl`` and ``name.parquet`` (or those of ``formats``) holding the same rows."""
-    for fmt in formats:
-        if fmt == "jsonl":
-            write_jsonl(folder / f"{name}.jsonl", rows)
-        else:
-            # zstd: files 40 % smaller than with the default (snappy), written as fast
-            pq.write_table(_table(rows, schema), folder / f"{name}.parquet", compression="zstd")
+def write_parquet(path: Path, table: pa.Table) -> None:
+    # zstd: files 40 % smaller than with the default (snappy), written as fast
+    pq.write_table(table, path, compression="zstd")
+
+
+def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> None:
+    """Write ``name.jsonl`` and ``name.parquet`` holding the same rows."""
+    write_jsonl(folder / f"{name}.jsonl", rows)
+    write_parquet(folder / f"{name}.parquet", _table(rows, schema))
 
 
 def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
@@ -173,10 +173,11 @@ def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
 def _write_tables(folder: Path, tables: list[tuple[str, Callable[[], list[dict[str, Any]]], pa.Schema | None]],
                   workers: int) -> None:
     """Write each ``(name, rows, schema)`` table, its rows made once for both formats. With
-    ``workers`` > 1 the Parquet files are encoded on a second thread while this one writes
-    the JSON Lines (pyarrow releases the GIL; orjson and making rows cannot). A thread, not
-    forked processes: a forked writer copies every memory page it touches (reference counts
-    are writes), which cost as much as the second core saved."""
+    ``workers`` > 1 the Parquet files are encoded and written on a second thread, which
+    pyarrow does without the GIL, while this one makes the next rows and Arrow tables and
+    writes the JSON Lines (work that holds the GIL, so it all stays on this thread). A thread,
+    not forked processes: a forked writer copies every memory page it touches (reference
+    counts are writes), which cost as much as the second core saved."""
     if workers <= 1:
         for name, make_rows, schema in tables:
             write_table(folder, name, make_rows(), schema)
@@ -185,8 +186,8 @@ def _write_tables(folder: Path, tables: list[tuple[str, Callable[[], list[dict[s
         pending = []
         for name, make_rows, schema in tables:
             rows = make_rows()
-            pending.append(parquet.submit(write_table, folder, name, rows, schema, ("parquet",)))
-            write_table(folder, name, rows, schema, ("jsonl",))
+            pending.append(parquet.submit(write_parquet, folder / f"{name}.parquet", _table(rows, schema)))
+            write_jsonl(folder / f"{name}.jsonl", rows)
         for done in pending:
             done.result()
 
