@@ -14,7 +14,9 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import numba
 import pytest
 from click.testing import CliRunner
 
@@ -405,6 +407,36 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | N
         main(args)
     captured = capsys.readouterr()
     return int(info.value.code or 0), captured.out + captured.err
+
+
+def test_index_add_sketches_on_the_workers_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``index add --workers 1`` sketches on one thread (it used to ignore the option) and
+    builds the same index as on all cores; the thread count is restored afterwards. ``--keep``,
+    which means nothing to an index, is not offered."""
+    from twicetold import index as index_module
+
+    threads_seen: list[int] = []
+    real = index_module.featurize
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads_seen.append(numba.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "featurize", spy)
+    before = numba.get_num_threads()
+    paths = {}
+    for workers in ("1", "0"):
+        paths[workers] = str(tmp_path / f"w{workers}.twicetold")
+        code, out = run_main(["index", "add", paths[workers], str(SEEDS), "--workers", workers], capsys)
+        assert code == 0, out
+    all_cores = min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
+    assert threads_seen == [1, all_cores] and numba.get_num_threads() == before
+    rows = [sqlite3.connect(p).execute("SELECT id, signature, content_hash FROM documents ORDER BY doc").fetchall()
+            for p in paths.values()]
+    assert rows[0] == rows[1] and len(rows[0]) == len(SEED_PATHS)
+    code, out = run_main(["index", "add", paths["1"], str(SEEDS), "--keep", "first"], capsys)
+    assert code == 2 and "--keep" in out
 
 
 def test_cli_index_and_query(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

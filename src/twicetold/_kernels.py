@@ -18,6 +18,10 @@ import os
 # time (100k articles on 2 cores: 32 CPU-s instead of 28). Set before the threads start.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numba
 import numpy as np
 from numba import njit, prange, uint64
 
@@ -26,6 +30,18 @@ FNV_PRIME = np.uint64(0x100000001B3)
 SHINGLE_MULT = np.uint64(0x9E3779B97F4A7C15)
 EMPTY_BIN = np.uint32(0xFFFFFFFF)
 SEP, WORD, SINGLE, IGNORABLE = 0, 1, 2, 3
+
+
+@contextmanager
+def threads(n: int) -> Iterator[None]:
+    """The parallel kernels called from this thread run on ``n`` threads (at most as many as
+    Numba started) inside the block; the count before is restored after it."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -83,14 +83,18 @@ def near_options(f: F) -> F:
         click.option("--num-perm", default=128, show_default=True, help="MinHash values per document."),
         click.option("--exact-jaccard", is_flag=True,
                      help="Also compute the exact Jaccard similarity of every reported pair."),
-        click.option("--keep", type=click.Choice(["earliest", "longest", "first"]), default="earliest",
-                     show_default=True,
-                     help="Canonical member of a cluster: earliest date (then input order), longest "
-                          "text, or first in input order."),
         click.option("--workers", default=0, show_default=True, help="Worker threads; 0 means all cores."),
     ]):
         f = option(f)
     return f
+
+
+def keep_option(f: F) -> F:
+    """Which member of a near-duplicate cluster is canonical (the commands that make clusters)."""
+    return click.option("--keep", type=click.Choice(["earliest", "longest", "first"]), default="earliest",
+                        show_default=True,
+                        help="Canonical member of a cluster: earliest date (then input order), longest "
+                             "text, or first in input order.")(f)
 
 
 def memory_options(f: F) -> F:
@@ -153,7 +157,7 @@ def _scan_config(o: dict[str, Any], passages: PassageConfig | None = None) -> Sc
         sketch=SketchConfig(shingle_size=o["shingle_size"], num_perm=o["num_perm"]),
         near=NearConfig(threshold=o["threshold"], exact_jaccard=o["exact_jaccard"]),
         passages=passages or PassageConfig(),
-        keep=o["keep"],
+        keep=o.get("keep", "earliest"),
         workers=o["workers"],
         memory_budget_mb=o.get("memory_budget", 0),
         temp_dir=o.get("temp_dir"),
@@ -222,6 +226,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Replace the results folder if it exists.")
 @read_options
 @near_options
+@keep_option
 @passage_options
 @memory_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON instead of a summary.")
@@ -257,6 +262,7 @@ def scan_cmd(inputs: tuple[str, ...], outdir: str, force: bool, as_json: bool, q
 @click.option("--force", is_flag=True, help="Replace OUTPUT (and the map) if they exist.")
 @read_options
 @near_options
+@keep_option
 @click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def dedup_cmd(input: str, output: str, removed_path: str | None, force: bool, as_json: bool, quiet: bool,
@@ -289,6 +295,7 @@ OP_STYLE = {"equal": "", "replace": "bold yellow", "delete": "bold red", "insert
 @click.option("--pair", nargs=2, required=True, metavar="A B", help="The two document ids to explain.")
 @read_options
 @near_options
+@keep_option
 @passage_options
 @memory_options
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
@@ -397,7 +404,7 @@ def index_add_cmd(index_path: str, inputs: tuple[str, ...], timeout: float, as_j
             if not created:
                 _check_matching_options(index_path, index.config)
             with progress_bar(not quiet and not as_json) as progress:
-                result = index.add(list(inputs), cfg.read, progress=progress)
+                result = index.add(list(inputs), cfg.read, progress=progress, workers=cfg.workers)
             total = len(index)
     except BaseException:
         if created:  # leave no empty index behind a first add that failed

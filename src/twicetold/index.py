@@ -514,9 +514,10 @@ class Index:
     # ------------------------------------------------------------ writing
 
     def add(self, inputs: Sequence[str | os.PathLike[str]], read_config: ReadConfig | None = None, *,
-            progress: Progress | None = None) -> AddResult:
+            progress: Progress | None = None, workers: int = 0) -> AddResult:
         """Add the documents of ``inputs`` (folders, JSON Lines, CSV, Parquet, ``-``; as ``scan``
-        reads them) as one batch, in one transaction.
+        reads them) as one batch, in one transaction, sketched on ``workers`` threads (0: all
+        cores).
 
         A document whose id is already in the index, or twice in the inputs, raises
         :class:`InputError` naming both, and nothing of the batch is added.
@@ -524,19 +525,21 @@ class Index:
         problems: list[InputProblem] = []
         docs = readers.read_documents(inputs, read_config or ReadConfig(), problems)
         return self.add_documents(docs, inputs=[os.fspath(p) for p in inputs], progress=progress,
-                                  problems=problems)
+                                  problems=problems, workers=workers)
 
     def add_documents(self, documents: Iterable[Document], *, inputs: Sequence[str] = (),
-                      progress: Progress | None = None, problems: list[InputProblem] | None = None) -> AddResult:
+                      progress: Progress | None = None, problems: list[InputProblem] | None = None,
+                      workers: int = 0) -> AddResult:
         """Add documents as one batch, in one transaction (all of them or, on any error, none).
 
-        Documents are sketched and written a chunk at a time inside the transaction, so memory
-        stays bounded by the chunk, not the batch. ``inputs`` is recorded with the batch.
+        Documents are sketched (on ``workers`` threads, 0: all cores) and written a chunk at a
+        time inside the transaction, so memory stays bounded by the chunk, not the batch.
+        ``inputs`` is recorded with the batch.
         """
         report = progress or (lambda stage, done, total: None)
         started = time.perf_counter()
         cfg = self.config
-        with self._write() as conn:
+        with self._write() as conn, _kernels.threads(workers or os.cpu_count() or 1):
             batch = conn.execute(
                 "INSERT INTO batches(added_at, n_docs, inputs, twicetold_version) VALUES (?, 0, ?, ?)",
                 (_now(), json.dumps(list(inputs)), _version())).lastrowid

@@ -19,7 +19,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import pyarrow.compute as pc
@@ -281,9 +280,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
     timer = _Timer(report)
     problems: list[InputProblem] = []
     started = time.time()
-    numba.set_num_threads(min(cfg.n_workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     spill = Spill(cfg.memory_budget, cfg.temp_dir)
-    with TextStore(cfg.temp_dir) as store:
+    with _kernels.threads(cfg.n_workers), TextStore(cfg.temp_dir) as store:
         corpus = _Corpus(store, spill, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
                          text_key=cfg.read.text_column)
         with timer.stage("read_and_sketch"):
