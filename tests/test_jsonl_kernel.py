@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
 import pytest
 
 from twicetold import _jsonl, pipeline, readers
@@ -263,3 +264,62 @@ def test_copy_through_the_compiled_reader_writes_the_careful_copy(tmp_path: Path
         assert out.read_bytes() == expected
         assert kept == len(keep & {doc.id for doc, _ in readers._records(str(path), "jsonl", ReadConfig(), [])
                                    if doc is not None})
+
+
+# ------------------------------------------------------------------ writing, against orjson
+
+def orjson_lines(rows: list[dict[str, Any]]) -> bytes:
+    return b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in rows)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_jsonl_table_writer_gives_orjsons_bytes(tmp_path: Path, seed: int) -> None:
+    """Random tables of every kind of column the compiled writer takes (texts with quotes,
+    backslashes, control characters and every width of UTF-8, nulls, integers of both signs,
+    four-decimal numbers, booleans), as small and large string columns, in buffers small
+    enough that rows break across writes: the same bytes as orjson's rows."""
+    from twicetold import outputs
+
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 7, 300])
+    rows = [{"id": rng.randint(-10**12, 10**12), "text": random_text(rng) * rng.randint(0, 40),
+             "source": rng.choice([None, random_text(rng)]), "score": round(rng.random() * rng.choice([1, 3]), 4),
+             "whole": float(rng.randint(-3, 3)), "flag": rng.random() < 0.5, "k\"ey": "x"} for _ in range(n)]
+    schema = pa.schema([("id", pa.int64()), ("text", rng.choice([pa.string(), pa.large_string()])),
+                        ("source", pa.string()), ("score", pa.float64()), ("whole", pa.float64()),
+                        ("flag", pa.bool_()), ("k\"ey", pa.string())])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    if n > 2:
+        table = pa.concat_tables([table.slice(0, n // 2), table.slice(n // 2)])  # chunked, with an offset
+    assert outputs._jsonl_columns(table) is not None
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(outputs, "JSONL_CHUNK", rng.choice([64, 4096, 1 << 20]))
+    try:
+        outputs.write_jsonl_table(tmp_path / "t.jsonl", table)
+    finally:
+        monkey.undo()
+    assert (tmp_path / "t.jsonl").read_bytes() == orjson_lines(rows)
+
+
+def test_every_four_decimal_number_is_written_as_repr_writes_it() -> None:
+    from twicetold import outputs
+
+    values = [k / 10000 for k in range(-20000, 20001)] + [123456.5, 0.0]
+    table = pa.table({"x": pa.array(values, pa.float64())})
+    columns = outputs._jsonl_columns(table)
+    assert columns is not None
+    out = np.empty(64 * len(values), dtype=np.uint8)
+    rows, used = _jsonl.write_rows(0, len(values), out=out, **columns)
+    assert rows == len(values)
+    assert out[:used].tobytes() == orjson_lines([{"x": v} for v in values])
+
+
+def test_jsonl_table_writer_leaves_other_columns_to_orjson(tmp_path: Path) -> None:
+    """Numbers of more than four decimals and lists are not the compiled writer's: the table
+    is written through orjson, with the same bytes."""
+    from twicetold import outputs
+
+    for table in (pa.table({"x": [0.123456]}), pa.table({"x": [[1, 2]]}), pa.table({"x": pa.array([1, None])})):
+        assert outputs._jsonl_columns(table) is None
+        outputs.write_jsonl_table(tmp_path / "t.jsonl", table)
+        assert (tmp_path / "t.jsonl").read_bytes() == orjson_lines(table.to_pylist())

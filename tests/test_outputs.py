@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 import twicetold
 from twicetold import outputs
 from twicetold.errors import OutputError
-from twicetold.model import Cluster, InputProblem, Pair, Passage
+from twicetold.model import Cluster, InputProblem, Pair, Passage, TableRows
 from twicetold.outputs import (
     CLUSTERS_SCHEMA,
     MAX_PROBLEMS_RECORDED,
@@ -245,18 +246,28 @@ def test_scan_results_round_trip(tmp_path: Path) -> None:
 
 
 def test_tables_written_side_by_side_are_the_same_files(tmp_path: Path) -> None:
-    """Tables written by two processes (forked) hold the same bytes as written by one."""
+    """Tables written on two threads hold the same bytes as written on one, and the passage
+    tables written from columns the same as written from objects."""
     wire = ("Dockworkers at the port of Arden walked out on Monday, halting container traffic for the "
             "third time this year, union officials said.")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for k in range(6):
         (corpus / f"d{k}.txt").write_text(f"Report {k}. " + wire + f" More on {k} later.", encoding="utf-8")
-    for result in (make_result(), twicetold.scan([corpus])):
+    scanned = twicetold.scan([corpus])
+    assert isinstance(scanned.occurrences, TableRows) and len(scanned.occurrences) > 0
+    # A scan keeps its passage occurrences and clusters as columns, written as they are; the
+    # same results as objects go through orjson and Arrow's conversion: the same files.
+    as_objects = replace(scanned, occurrences=list(scanned.occurrences),
+                         passage_clusters=list(scanned.passage_clusters))
+    files = []
+    for result in (make_result(), scanned, as_objects):
         one = snapshot(write_results(result, tmp_path / "one", force=True, workers=1))
         two = snapshot(write_results(result, tmp_path / "two", force=True, workers=2))
         one.pop("run.json"), two.pop("run.json")
         assert one == two and set(one) == {f"{t}.{ext}" for t in TABLES for ext in ("jsonl", "parquet")}
+        files.append(one)
+    assert files[1] == files[2]
 
 
 @pytest.mark.parametrize("failing_format", ["jsonl", "parquet"])

@@ -416,3 +416,149 @@ def parse_block(data, line_ends, keys, key_offsets):  # type: ignore[no-untyped-
             offsets[k, r + 1] = fill[k]
         start = line_ends[r]
     return -1, state, offsets, out, meta[:m]
+
+
+# ------------------------------------------------------------------------- writing JSON Lines
+
+INT, DECIMAL4, BOOL, TEXT = 0, 1, 2, 3  # kinds of column ``write_rows`` writes
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put_int(out, m, v):  # type: ignore[no-untyped-def]
+    if v < 0:
+        out[m] = 0x2D
+        m += 1
+        v = -v
+    digits = 1
+    t = v
+    while t >= 10:
+        t //= 10
+        digits += 1
+    for k in range(digits - 1, -1, -1):
+        out[m + k] = 0x30 + v % 10
+        v //= 10
+    return m + digits
+
+
+_ESCAPE = np.zeros(256, dtype=np.uint8)  # bytes a JSON string escapes: control characters, " and \\
+_ESCAPE[:0x20] = 1
+_ESCAPE[QUOTE] = _ESCAPE[BACKSLASH] = 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put_text(out, m, data, lo, hi):  # type: ignore[no-untyped-def]
+    out[m] = QUOTE
+    m += 1
+    i = lo
+    while i < hi:
+        run = i
+        while i < hi and _ESCAPE[data[i]] == 0:  # copy what needs no escape in one go
+            i += 1
+        out[m : m + i - run] = data[run:i]
+        m += i - run
+        if i == hi:
+            break
+        b = data[i]
+        i += 1
+        out[m] = BACKSLASH
+        if b == QUOTE or b == BACKSLASH:  # noqa: SIM109 (a tuple would be built per byte)
+            out[m + 1] = b
+            m += 2
+        elif b == 0x08:
+            out[m + 1] = 0x62  # b
+            m += 2
+        elif b == 0x09:
+            out[m + 1] = 0x74  # t
+            m += 2
+        elif b == 0x0A:
+            out[m + 1] = 0x6E  # n
+            m += 2
+        elif b == 0x0C:
+            out[m + 1] = 0x66  # f
+            m += 2
+        elif b == 0x0D:
+            out[m + 1] = 0x72  # r
+            m += 2
+        else:
+            out[m + 1] = 0x75  # u00XX
+            out[m + 2] = 0x30
+            out[m + 3] = 0x30
+            out[m + 4] = _HEX[b >> 4]
+            out[m + 5] = _HEX[b & 15]
+            m += 6
+    out[m] = QUOTE
+    return m + 1
+
+
+@njit(cache=True, nogil=True)
+def write_rows(lo, hi, prefixes, prefix_offsets, kinds, slots, ints, decimals, bools, texts, text_offsets,  # type: ignore[no-untyped-def]
+               present, out):
+    """Rows ``lo`` to ``hi - 1`` of a table as JSON Lines into ``out``, as orjson writes them
+    (keys in column order, no spaces, ``"``, ``\\`` and control characters escaped, the rest
+    of UTF-8 as it is). Returns ``(rows written, bytes written)``: it stops before a row that
+    might not fit (a row takes at most its keys, 20 bytes per number, 6 per text byte).
+
+    Column ``c`` is written after the bytes ``prefixes[prefix_offsets[c]:prefix_offsets[c + 1]]``
+    (``{"key":`` or ``,"key":``) as kind ``kinds[c]`` from row ``slots[c]`` of its kind's
+    values: ``ints``, ``decimals`` (floats with at most four decimals, written as Python's
+    ``repr`` writes them: ``0.5``, ``1.0``, ``0.0001``), ``bools``, or text ``texts[slot]``
+    (an Arrow string column's data, ``text_offsets[slot]`` its offsets), null where
+    ``present[slot, row]`` is 0. Every line ends with ``}`` and a newline.
+    """
+    n_columns = kinds.shape[0]
+    fixed = prefix_offsets[n_columns] + 2
+    m = 0
+    r = lo
+    while r < hi:
+        need = fixed
+        for c in range(n_columns):
+            if kinds[c] == TEXT:
+                need += 6 * (text_offsets[slots[c]][r + 1] - text_offsets[slots[c]][r]) + 4
+            else:
+                need += 24
+        if m + need > out.shape[0]:
+            break
+        for c in range(n_columns):
+            for i in range(prefix_offsets[c], prefix_offsets[c + 1]):
+                out[m] = prefixes[i]
+                m += 1
+            s = slots[c]
+            kind = kinds[c]
+            if kind == INT:
+                m = _put_int(out, m, ints[s, r])
+            elif kind == DECIMAL4:
+                scaled = round(decimals[s, r] * 10000.0)
+                whole, frac = scaled // 10000, scaled % 10000
+                if scaled < 0:
+                    out[m] = 0x2D
+                    m += 1
+                    whole, frac = (-scaled) // 10000, (-scaled) % 10000
+                m = _put_int(out, m, whole)
+                out[m] = 0x2E
+                m += 1
+                digits = 4
+                while digits > 1 and frac % 10 == 0:
+                    frac //= 10
+                    digits -= 1
+                for k in range(digits - 1, -1, -1):
+                    out[m + k] = 0x30 + frac % 10
+                    frac //= 10
+                m += digits
+            elif kind == BOOL:
+                if bools[s, r]:
+                    out[m : m + 4] = TRUE
+                    m += 4
+                else:
+                    out[m : m + 5] = FALSE
+                    m += 5
+            elif present[s, r]:
+                m = _put_text(out, m, texts[s], text_offsets[s][r], text_offsets[s][r + 1])
+            else:
+                out[m : m + 4] = NULL_WORD
+                m += 4
+        out[m] = RBRACE
+        out[m + 1] = 0x0A
+        m += 2
+        r += 1
+    return r - lo, m

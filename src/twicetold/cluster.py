@@ -5,6 +5,7 @@ its boilerplate score and whether it is a shared quotation)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import pyarrow.compute as pc
 
 from . import _kernels
 from .config import KeepRule, PassageConfig
-from .model import Occurrence, Pair, Passage, PassageCluster
+from .model import Occurrence, Pair, Passage, PassageCluster, TableRows
 from .quotes import quote_spans
 
 
@@ -85,8 +86,8 @@ class PassageReport:
     passage clusters, and how many passages the boilerplate filter removed."""
 
     pairs: list[Pair]
-    occurrences: list[Occurrence]
-    clusters: list[PassageCluster]
+    occurrences: Sequence[Occurrence]  # TableRows: columns, made objects on request
+    clusters: Sequence[PassageCluster]
     boilerplate_removed: int
 
 
@@ -101,6 +102,8 @@ class KnownTexts:
 
 
 _POSITION_BITS = 40  # an offset made corpus-wide: (document << 40) + offset
+_OCCURRENCE_COLUMNS = [f.name for f in dataclasses.fields(Occurrence)]
+_CLUSTER_COLUMNS = [f.name for f in dataclasses.fields(PassageCluster)]
 
 
 def _heads(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -280,27 +283,38 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
                                  else quote_spans(text(k)) for k, name in enumerate(names)])
     spans = list(zip(span_cluster.tolist(), span_doc.tolist(), span_start.tolist(), span_end.tolist(), strict=True))
     span_quoted = quotations.quoted(span_doc, span_start, span_end, config.min_length)
-    raw_dates = [info.raw_dates.get(name) for name in names]
-    occurrences: list[Occurrence] = []
-    clusters: list[PassageCluster] = []
-    bounds = np.searchsorted(span_cluster, np.arange(n_clusters + 1)).tolist()
-    for cid in range(n_clusters):
-        if dropped[cid]:
-            continue
-        texts = []
-        for k in range(bounds[cid], bounds[cid + 1]):
-            _, d, s, e = spans[k]
-            name = names[d]
-            piece = known.spans.get((name, s, e)) if known else None
-            texts.append(text(d)[s:e] if piece is None else piece)
-            occurrences.append(Occurrence(cid, name, s, e, texts[-1], sources[d], raw_dates[d], d == origin[cid],
-                                          span_quoted[k], scores[cid]))
-        rep = next((k for k in range(bounds[cid], bounds[cid + 1]) if spans[k][1] == origin[cid]), bounds[cid])
-        clusters.append(PassageCluster(cid, len(texts), int(documents[cid]), n_sources[cid],
-                                       date_text[first_date[cid]] if first_date[cid] >= 0 else None,
-                                       date_text[last_date[cid]] if last_date[cid] >= 0 else None,
-                                       names[origin[cid]] if origin[cid] >= 0 else None, scores[cid],
-                                       texts[rep - bounds[cid]]))
+    # The occurrences reported (the merged spans of the clusters kept) and the clusters, as
+    # columns: a scan's writers take them as they are, and objects are made only on request.
+    kept = np.flatnonzero(~np.array(dropped, dtype=bool)[span_cluster]) if n_clusters else np.arange(0)
+    texts = []
+    for k in kept.tolist():
+        _, d, s, e = spans[k]
+        piece = known.spans.get((names[d], s, e)) if known else None
+        texts.append(text(d)[s:e] if piece is None else piece)
+    text_column = pa.array(texts, pa.large_string())
+    of_kept, doc_kept = span_cluster[kept], span_doc[kept]
+    origin_of = np.array(origin, dtype=np.int64)
+    is_origin = doc_kept == origin_of[of_kept] if len(kept) else np.zeros(0, dtype=bool)
+    by_name = pa.array(names, pa.string())
+    occurrences = pa.table([
+        of_kept, by_name.take(doc_kept), span_start[kept], span_end[kept], text_column,
+        pa.array(sources, pa.string()).take(doc_kept),
+        pa.array([info.raw_dates.get(name) for name in names], pa.string()).take(doc_kept),
+        is_origin, np.array(span_quoted, dtype=bool)[kept], np.array(scores, dtype=np.float64)[of_kept],
+    ], names=_OCCURRENCE_COLUMNS)
+    # Each cluster kept, its text that of its origin's occurrence (else its first).
+    ids, first = np.unique(of_kept, return_index=True)
+    hits = np.flatnonzero(is_origin)
+    rep = first.copy()
+    hit_ids, hit_first = np.unique(of_kept[hits], return_index=True)
+    rep[np.searchsorted(ids, hit_ids)] = hits[hit_first]
+    clusters = pa.table([
+        ids, np.diff(np.append(first, len(kept))), documents[ids], np.array(n_sources, dtype=np.int64)[ids],
+        pa.array([date_text[first_date[c]] if first_date[c] >= 0 else None for c in ids.tolist()], pa.string()),
+        pa.array([date_text[last_date[c]] if last_date[c] >= 0 else None for c in ids.tolist()], pa.string()),
+        pa.array([names[origin[c]] if origin[c] >= 0 else None for c in ids.tolist()], pa.string()),
+        np.array(scores, dtype=np.float64)[ids], text_column.take(rep),
+    ], names=_CLUSTER_COLUMNS)
     side_quoted = quotations.quoted(doc, start, end, config.min_length)
     # Each pair's direction (dated earlier -> later; date codes sort as the dates do) and
     # whether it stays within one source (None when a source is unknown).
@@ -309,7 +323,7 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     same = [None if unknown else s for unknown, s in zip(((sa < 0) | (sb < 0)).tolist(), (sa == sb).tolist(),
                                                          strict=True)]
     annotated, removed = _annotated(pairs, forward, same, cluster.tolist(), side_quoted, scores, dropped)
-    return PassageReport(annotated, occurrences, clusters, removed)
+    return PassageReport(annotated, TableRows(occurrences, Occurrence), TableRows(clusters, PassageCluster), removed)
 
 
 def _annotated(pairs: list[Pair], forward: list[bool], same_source: list[bool | None], cluster: list[int],

@@ -9,8 +9,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
+
+import pyarrow as pa
 
 
 def jsonable(value: Any) -> Any:
@@ -154,3 +157,46 @@ class PassageCluster:
     origin: str | None
     boilerplate: float
     text: str
+
+
+T = TypeVar("T")
+
+
+class TableRows(Sequence[T]):
+    """The rows of an Arrow table as objects (``make(*row)``), made on first use: results
+    that run to many rows and much text (passage occurrences) stay columns, which the
+    results writers take as they are, and become objects only for a caller that asks."""
+
+    def __init__(self, table: pa.Table, make: Callable[..., T]) -> None:
+        self.table = table
+        self._make = make
+        self._rows: list[T] | None = None
+
+    def _objects(self) -> list[T]:
+        if self._rows is None:
+            columns = [column.to_pylist() for column in self.table.columns]
+            self._rows = [self._make(*row) for row in zip(*columns, strict=True)]
+        return self._rows
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        return self._objects()[index]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._objects())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TableRows | list | tuple) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TableRows({self._objects()!r})"

@@ -13,18 +13,21 @@ import platform
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import _jsonl
 from .errors import OutputError
-from .model import jsonable
+from .model import TableRows, jsonable
 
 SCHEMA_VERSION = 1
 MAX_PROBLEMS_RECORDED = 1000
@@ -126,6 +129,91 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
             f.write(orjson.dumps(row, default=jsonable, option=option))
 
 
+JSONL_CHUNK = 4 << 20  # bytes the compiled writer fills before each write to the file
+
+
+def _jsonl_columns(table: pa.Table) -> dict[str, Any] | None:
+    """``table``'s columns as ``_jsonl.write_rows`` takes them, or None when one of them is of
+    a type it does not write (then the rows go through orjson)."""
+    n = table.num_rows
+    kinds: list[int] = []
+    slots: list[int] = []
+    ints: list[npt.NDArray[np.int64]] = []
+    decimals: list[npt.NDArray[np.float64]] = []
+    bools: list[npt.NDArray[np.uint8]] = []
+    texts: list[npt.NDArray[np.uint8]] = []
+    text_offsets: list[npt.NDArray[np.int64]] = []
+    present: list[npt.NDArray[np.uint8]] = []
+    for column in table.combine_chunks().columns:
+        array = column.chunk(0) if column.num_chunks else pa.array([], column.type)
+        t = array.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            _, offsets_buf, data_buf = array.buffers()
+            width = np.int64 if pa.types.is_large_string(t) else np.int32
+            offsets = np.frombuffer(memoryview(offsets_buf), dtype=width)[array.offset : array.offset + n + 1] \
+                if offsets_buf is not None else np.zeros(n + 1, dtype=width)
+            kinds.append(_jsonl.TEXT)
+            slots.append(len(texts))
+            texts.append(np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None
+                         else np.empty(0, dtype=np.uint8))
+            text_offsets.append(offsets.astype(np.int64))
+            present.append(np.asarray(array.is_valid()).astype(np.uint8))
+        elif array.null_count:
+            return None
+        elif pa.types.is_integer(t):
+            kinds.append(_jsonl.INT)
+            slots.append(len(ints))
+            ints.append(np.asarray(array).astype(np.int64))
+        elif pa.types.is_boolean(t):
+            kinds.append(_jsonl.BOOL)
+            slots.append(len(bools))
+            bools.append(np.asarray(array).astype(np.uint8))
+        elif pa.types.is_floating(t):
+            values = np.asarray(array).astype(np.float64)
+            if not np.array_equal(np.round(values * 10000) / 10000, values) or np.abs(values).max(initial=0) > 1e9:
+                return None  # only numbers of at most four decimals are written here as repr writes them
+            kinds.append(_jsonl.DECIMAL4)
+            slots.append(len(decimals))
+            decimals.append(values)
+        else:
+            return None
+    if not texts:  # the kernel takes a tuple of at least one text column
+        texts, text_offsets, present = [np.empty(0, np.uint8)], [np.zeros(n + 1, np.int64)], [np.ones(n, np.uint8)]
+    keys = [orjson.dumps(name) for name in table.column_names]
+    prefixes = [b"{" + keys[0] + b":"] + [b"," + k + b":" for k in keys[1:]] if keys else []
+    return {"prefixes": np.frombuffer(b"".join(prefixes), dtype=np.uint8),
+            "prefix_offsets": np.cumsum([0] + [len(p) for p in prefixes]).astype(np.int64),
+            "kinds": np.array(kinds, dtype=np.int64), "slots": np.array(slots, dtype=np.int64),
+            "ints": np.array(ints, dtype=np.int64).reshape(len(ints), n),
+            "decimals": np.array(decimals, dtype=np.float64).reshape(len(decimals), n),
+            "bools": np.array(bools, dtype=np.uint8).reshape(len(bools), n),
+            "texts": tuple(texts), "text_offsets": tuple(text_offsets),
+            "present": np.array(present, dtype=np.uint8).reshape(len(present), n)}
+
+
+def write_jsonl_table(path: Path, table: pa.Table) -> None:
+    """``table`` as JSON Lines: the same bytes as ``write_jsonl`` of its rows, but written by a
+    compiled kernel straight from the Arrow buffers, without the GIL (columns of integers,
+    booleans, strings and numbers of at most four decimals; a table with anything else goes
+    through ``write_jsonl``)."""
+    columns = _jsonl_columns(table)
+    if columns is None or table.num_columns == 0:
+        write_jsonl(path, table.to_pylist())
+        return
+    out = np.empty(JSONL_CHUNK, dtype=np.uint8)
+    with open(path, "wb", buffering=0) as f:
+        row = 0
+        while row < table.num_rows:
+            rows, used = _jsonl.write_rows(row, table.num_rows, out=out, **columns)
+            if rows == 0:  # one row longer than the buffer
+                out = np.empty(2 * len(out), dtype=np.uint8)
+                continue
+            view = out.data[:used]
+            while view:
+                view = view[f.write(view):]
+            row += rows
+
+
 def fields(obj: Any) -> dict[str, Any]:
     """A flat dataclass as a dict (``dataclasses.asdict`` deep-copies, which is slow)."""
     return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
@@ -148,10 +236,34 @@ def write_parquet(path: Path, table: pa.Table) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
-def write_table(folder: Path, name: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> None:
+Rows: TypeAlias = list[dict[str, Any]] | pa.Table  # a table's rows as dictionaries, or already as Arrow columns
+
+
+def _as_table(rows: Rows, schema: pa.Schema | None) -> pa.Table:
+    if not isinstance(rows, pa.Table):
+        return _table(rows, schema)
+    try:
+        return rows if schema is None else rows.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        return rows  # texts past 2 GB in all stay large strings
+
+
+def _write_jsonl_rows(path: Path, rows: Rows) -> None:
+    if isinstance(rows, pa.Table):
+        write_jsonl_table(path, rows)
+    else:
+        write_jsonl(path, rows)
+
+
+def _rows(items: Sequence[Any]) -> Rows:
+    """Result objects as rows: the columns themselves when the results kept them so."""
+    return items.table if isinstance(items, TableRows) else [fields(x) for x in items]
+
+
+def write_table(folder: Path, name: str, rows: Rows, schema: pa.Schema | None = None) -> None:
     """Write ``name.jsonl`` and ``name.parquet`` holding the same rows."""
-    write_jsonl(folder / f"{name}.jsonl", rows)
-    write_parquet(folder / f"{name}.parquet", _table(rows, schema))
+    _write_jsonl_rows(folder / f"{name}.jsonl", rows)
+    write_parquet(folder / f"{name}.parquet", _as_table(rows, schema))
 
 
 def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
@@ -170,24 +282,27 @@ def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
             for values, d in zip(fixed, docs, strict=True)]
 
 
-def _write_tables(folder: Path, tables: list[tuple[str, Callable[[], list[dict[str, Any]]], pa.Schema | None]],
-                  workers: int) -> None:
+def _write_tables(folder: Path, tables: list[tuple[str, Callable[[], Rows], pa.Schema | None]], workers: int) -> None:
     """Write each ``(name, rows, schema)`` table, its rows made once for both formats. With
-    ``workers`` > 1 the Parquet files are encoded and written on a second thread, which
-    pyarrow does without the GIL, while this one makes the next rows and Arrow tables and
-    writes the JSON Lines (work that holds the GIL, so it all stays on this thread). A thread,
-    not forked processes: a forked writer copies every memory page it touches (reference
-    counts are writes), which cost as much as the second core saved."""
+    ``workers`` > 1, what can be written without the GIL goes to two threads (pyarrow's
+    Parquet, and JSON Lines of tables that are already Arrow columns, by the compiled writer),
+    while this thread does what holds it: making rows and Arrow tables, and orjson's JSON
+    Lines. Threads, not forked processes: a forked writer copies every memory page it touches
+    (reference counts are writes), which cost as much as the second core saved."""
     if workers <= 1:
         for name, make_rows, schema in tables:
             write_table(folder, name, make_rows(), schema)
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-parquet") as parquet:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="twicetold-write") as pool:
         pending = []
         for name, make_rows, schema in tables:
             rows = make_rows()
-            pending.append(parquet.submit(write_parquet, folder / f"{name}.parquet", _table(rows, schema)))
-            write_jsonl(folder / f"{name}.jsonl", rows)
+            table = _as_table(rows, schema)
+            pending.append(pool.submit(write_parquet, folder / f"{name}.parquet", table))
+            if isinstance(rows, pa.Table):
+                pending.append(pool.submit(write_jsonl_table, folder / f"{name}.jsonl", table))
+            else:
+                write_jsonl(folder / f"{name}.jsonl", rows)
         for done in pending:
             done.result()
 
@@ -220,9 +335,9 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
                      "min_jaccard": c.min_jaccard, "members": c.members} for c in result.clusters]
 
         _write_tables(tmp, [
-            ("passages", lambda: [fields(o) for o in result.occurrences], PASSAGES_SCHEMA),
+            ("passages", lambda: _rows(result.occurrences), PASSAGES_SCHEMA),
             ("documents", lambda: document_rows(result.documents), None),
-            ("passage_clusters", lambda: [fields(c) for c in result.passage_clusters], PASSAGE_CLUSTERS_SCHEMA),
+            ("passage_clusters", lambda: _rows(result.passage_clusters), PASSAGE_CLUSTERS_SCHEMA),
             ("pairs", pairs, PAIRS_SCHEMA),
             ("clusters", clusters, CLUSTERS_SCHEMA),
         ], workers)

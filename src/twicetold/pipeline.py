@@ -65,8 +65,10 @@ class ScanResult:
     clusters: list[Cluster]
     problems: list[InputProblem]
     run: dict[str, Any] = field(default_factory=dict)
-    occurrences: list[Occurrence] = field(default_factory=list)
-    passage_clusters: list[PassageCluster] = field(default_factory=list)
+    # Passage occurrences and clusters: ``model.TableRows`` after a scan (columns, made
+    # objects when read), or any list of them.
+    occurrences: Sequence[Occurrence] = field(default_factory=list)
+    passage_clusters: Sequence[PassageCluster] = field(default_factory=list)
 
     def pair_counts(self) -> dict[str, int]:
         counts = Counter(p.kind for p in self.pairs)
