@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 import twicetold
@@ -95,6 +97,38 @@ def test_results_are_identical_with_one_or_two_workers(generated: tuple[twicetol
     assert [(c.canonical, c.members) for c in one.clusters] == [(c.canonical, c.members) for c in two.clusters]
     assert one.occurrences == two.occurrences == generated[0].occurrences
     assert one.passage_clusters == two.passage_clusters == generated[0].passage_clusters
+
+
+@pytest.mark.parametrize("room_share", [1.0, 0.1])
+def test_passage_texts_come_back_through_the_shared_buffer(generated: tuple[twicetold.ScanResult, Truth],
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            room_share: float) -> None:
+    """The forked aligners write passage texts into a shared buffer, a region per chunk of
+    pairs; a text that does not fit in what is left of its region comes back as a string. With
+    the room the documents' sizes give, or a tenth of it (so most do not fit): the same
+    occurrences and texts as the in-process scan."""
+    from twicetold import cluster, pipeline
+    from twicetold.store import TextStore
+
+    path = tmp_path / "corpus.jsonl"
+    write_corpus(SPEC, path)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(pipeline, "ALIGN_CHUNK", 37)
+    sizes = TextStore.sizes
+    monkeypatch.setattr(TextStore, "sizes", lambda self: (sizes(self) * room_share).astype(np.int64))
+    kinds: list[tuple[int, int]] = []
+    made = cluster._Texts.__init__
+
+    def count(self: Any, pieces: list[Any], buffer: Any) -> None:
+        kinds.append((sum(isinstance(p, str) for p in pieces), sum(not isinstance(p, str) for p in pieces)))
+        made(self, pieces, buffer)
+
+    monkeypatch.setattr(cluster._Texts, "__init__", count)
+    result = twicetold.scan([path], twicetold.ScanConfig(workers=2))
+    assert result.occurrences == generated[0].occurrences
+    assert result.passage_clusters == generated[0].passage_clusters
+    (strings, in_buffer), = kinds
+    assert in_buffer > 0 and (strings == 0 if room_share == 1.0 else strings > in_buffer)
 
 
 def test_spilling_to_disk_past_the_memory_budget_changes_no_result(

@@ -166,6 +166,19 @@ def test_passage_components_match_reference(rng: np.random.Generator, share: flo
     assert len(set(labels.tolist())) > 10  # not everything in one component
 
 
+def test_gather_bytes_matches_slicing(rng: np.random.Generator) -> None:
+    first = rng.integers(0, 256, 5000).astype(np.uint8)
+    second = rng.integers(0, 256, 300).astype(np.uint8)
+    which = rng.integers(0, 2, 400)
+    length = rng.integers(0, 40, 400)
+    start = np.where(which == 0, rng.integers(0, 4900, 400), rng.integers(0, 260, 400))
+    offsets, out = k.gather_bytes(first, second, which, start, length)
+    expected = [(first if w == 0 else second)[s : s + n].tobytes()
+                for w, s, n in zip(which, start, length, strict=True)]
+    assert [out[offsets[i] : offsets[i + 1]].tobytes() for i in range(400)] == expected
+    assert offsets[0] == 0 and len(out) == offsets[-1] == length.sum()
+
+
 def reference_postings(sets: list[np.ndarray]) -> dict[int, set[int]]:
     """Each packed shingle (its 40 high bits) with the documents that hold it."""
     high = int(~np.uint64(k.DOC_MASK))

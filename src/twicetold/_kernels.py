@@ -242,6 +242,24 @@ def passage_components(doc, start, end, order, share):  # type: ignore[no-untype
     return parent
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def gather_bytes(first, second, which, start, length):  # type: ignore[no-untyped-def]
+    """Pieces of two byte buffers one after another, as an Arrow string column's buffers:
+    piece ``k`` is ``length[k]`` bytes at ``start[k]`` of ``first`` (``which[k]`` 0) or of
+    ``second`` (1). Returns ``(offsets, data)``."""
+    n = which.shape[0]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(length)
+    out = np.empty(offsets[n], dtype=np.uint8)
+    for k in prange(n):
+        s, e = start[k], start[k] + length[k]
+        if which[k] == 0:
+            out[offsets[k] : offsets[k + 1]] = first[s:e]
+        else:
+            out[offsets[k] : offsets[k + 1]] = second[s:e]
+    return offsets, out
+
+
 @njit(cache=True, nogil=True)
 def exact_jaccard(a, b):  # type: ignore[no-untyped-def]
     """Jaccard of two sorted arrays of distinct values."""

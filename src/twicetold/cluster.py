@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import mmap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -91,14 +92,19 @@ class PassageReport:
     boilerplate_removed: int
 
 
+Piece = tuple[int, int] | str
+"""A text: ``(offset, length)`` of its UTF-8 bytes in a buffer, or the string itself."""
+
+
 @dataclass(frozen=True)
 class KnownTexts:
     """What alignment already cut out of the texts, so that passage clustering need not read
-    them again: the text of passage spans ``(document, start, end)`` and each document's
-    quotation spans (``quotes.quote_spans``)."""
+    them again: the text of passage spans ``(document, start, end)``, most of them as UTF-8
+    bytes in ``buffer``, and each document's quotation spans (``quotes.quote_spans``)."""
 
-    spans: dict[tuple[str, int, int], str]
+    spans: dict[tuple[str, int, int], Piece]
     quotes: dict[str, list[tuple[int, int]]]
+    buffer: bytes | mmap.mmap = b""
 
 
 _POSITION_BITS = 40  # an offset made corpus-wide: (document << 40) + offset
@@ -121,6 +127,30 @@ def _codes(values: list[str | None]) -> tuple[npt.NDArray[np.int64], list[str]]:
     distinct = sorted({v for v in values if v})
     rank = {v: k for k, v in enumerate(distinct)}
     return np.array([rank[v] if v else -1 for v in values], dtype=np.int64), distinct
+
+
+class _Texts:
+    """Texts as pieces of a buffer (``(offset, length)``) or strings, made an Arrow column by
+    one compiled copy: the passage texts alignment wrote never become Python strings here."""
+
+    def __init__(self, pieces: list[Piece], buffer: bytes | mmap.mmap) -> None:
+        strings = [p.encode("utf-8", "surrogatepass") if isinstance(p, str) else b"" for p in pieces]
+        self.extra = np.frombuffer(b"".join(strings), dtype=np.uint8)
+        self.which = np.array([isinstance(p, str) for p in pieces], dtype=np.int64)
+        lengths = np.array([len(b) for b in strings], dtype=np.int64)
+        extra_at = np.cumsum(lengths) - lengths
+        self.start = np.array([0 if isinstance(p, str) else p[0] for p in pieces], dtype=np.int64)
+        self.length = np.array([0 if isinstance(p, str) else p[1] for p in pieces], dtype=np.int64)
+        self.start[self.which == 1] = extra_at[self.which == 1]
+        self.length[self.which == 1] = lengths[self.which == 1]
+        self.buffer = np.frombuffer(buffer, dtype=np.uint8) if len(buffer) else np.zeros(0, dtype=np.uint8)
+
+    def column(self, take: npt.NDArray[np.int64] | None = None) -> pa.LargeStringArray:
+        """The texts (or those at ``take``) as an Arrow column."""
+        pick = slice(None) if take is None else take
+        offsets, data = _kernels.gather_bytes(self.buffer, self.extra, self.which[pick], self.start[pick],
+                                              self.length[pick])
+        return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _cluster_numbers(doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64], end: npt.NDArray[np.int64],
@@ -286,12 +316,13 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     # The occurrences reported (the merged spans of the clusters kept) and the clusters, as
     # columns: a scan's writers take them as they are, and objects are made only on request.
     kept = np.flatnonzero(~np.array(dropped, dtype=bool)[span_cluster]) if n_clusters else np.arange(0)
-    texts = []
+    pieces = []
     for k in kept.tolist():
         _, d, s, e = spans[k]
         piece = known.spans.get((names[d], s, e)) if known else None
-        texts.append(text(d)[s:e] if piece is None else piece)
-    text_column = pa.array(texts, pa.large_string())
+        pieces.append(text(d)[s:e] if piece is None else piece)
+    texts = _Texts(pieces, known.buffer if known else b"")
+    text_column = texts.column()
     of_kept, doc_kept = span_cluster[kept], span_doc[kept]
     origin_of = np.array(origin, dtype=np.int64)
     is_origin = doc_kept == origin_of[of_kept] if len(kept) else np.zeros(0, dtype=bool)
@@ -313,7 +344,7 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
         pa.array([date_text[first_date[c]] if first_date[c] >= 0 else None for c in ids.tolist()], pa.string()),
         pa.array([date_text[last_date[c]] if last_date[c] >= 0 else None for c in ids.tolist()], pa.string()),
         pa.array([names[origin[c]] if origin[c] >= 0 else None for c in ids.tolist()], pa.string()),
-        np.array(scores, dtype=np.float64)[ids], text_column.take(rep),
+        np.array(scores, dtype=np.float64)[ids], texts.column(rep),
     ], names=_CLUSTER_COLUMNS)
     side_quoted = quotations.quoted(doc, start, end, config.min_length)
     # Each pair's direction (dated earlier -> later; date codes sort as the dates do) and

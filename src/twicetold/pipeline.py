@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import mmap
 import multiprocessing as mp
 import os
 import time
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 from . import _kernels, readers
 from .align import AlignedText, align
 from .candidates import Candidates, shared_shingle_pairs
-from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, components, keep_order, passage_clusters
+from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, Piece, components, keep_order, passage_clusters
 from .config import PassageConfig, ScanConfig, SketchConfig
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
@@ -424,25 +425,38 @@ def _pairs_to_align(comps: Components, candidates: npt.NDArray[np.int64], n: int
 PARALLEL_MIN_PAIRS = 2000
 ALIGN_CHUNK = 500  # pairs per chunk at most; chunks shrink toward the end (see _chunks)
 ALIGN_MIN_CHUNK = 50
-_align_job: tuple[TextStore, PassageConfig] | None = None  # set in the parent before forking
+
+
+@dataclass(frozen=True)
+class _AlignJob:
+    """What the alignment workers share, set in the parent before they are forked: the
+    texts, the settings, and a shared buffer where each chunk of pairs writes the texts of
+    its passages (in UTF-8, from ``regions[chunk]`` on): they go back to the parent as
+    offsets, not as strings pickled through a pipe."""
+
+    store: TextStore
+    config: PassageConfig
+    texts: mmap.mmap
+    regions: list[int]
+
+
+_align_job: _AlignJob | None = None
 
 
 # What alignment gives back for a pair: its passages and, for passage clustering, the texts
 # of their two sides and both documents' quotations (the workers hold the texts already).
+# A text is ``(offset, length)`` in the shared buffer, or the string itself when its chunk's
+# region ran out (passages that overlap on one side can hold more than the document).
 PassageRow = tuple[int, int, int, int, int, float]  # Passage's fields up to score: pickled far faster
-Aligned = tuple[list[PassageRow], list[tuple[str, str]], list[tuple[int, int]], list[tuple[int, int]]]
+Aligned = tuple[list[PassageRow], list[tuple[Piece, Piece]], list[tuple[int, int]], list[tuple[int, int]]]
 NOTHING_ALIGNED: Aligned = ([], [], [], [])  # never changed: shared by every pair without passages
 
 
-def _sides(a: str, b: str) -> tuple[str, str]:
-    # A verbatim copy's two sides as one string object: pickled once on its way back from
-    # a worker, and held once by the results.
-    return (a, a) if a == b else (a, b)
-
-
-def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
+def _align_chunk(job: tuple[int, list[tuple[int, int]]]) -> list[Aligned]:
     assert _align_job is not None
-    store, cfg = _align_job
+    index, chunk = job
+    store, cfg, buffer = _align_job.store, _align_job.config, _align_job.texts
+    at, room_end = _align_job.regions[index], _align_job.regions[index + 1]
     cache: dict[int, AlignedText] = {}
     quotes: dict[int, list[tuple[int, int]]] = {}
 
@@ -452,6 +466,15 @@ def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
                 cache.clear()
             cache[i] = AlignedText.of(store.get(i), cfg.ngram)
         return cache[i]
+
+    def put(text: str) -> Piece:
+        nonlocal at
+        data = text.encode("utf-8", "surrogatepass")
+        if at + len(data) > room_end:
+            return text
+        buffer[at : at + len(data)] = data
+        at += len(data)
+        return (at - len(data), len(data))
 
     out: list[Aligned] = []
     for a, b in chunk:
@@ -463,7 +486,11 @@ def _align_chunk(chunk: list[tuple[int, int]]) -> list[Aligned]:
         for i, t in ((a, ta), (b, tb)):
             if i not in quotes:
                 quotes[i] = quote_spans(t.text)
-        texts = [_sides(ta.text[x.a_start : x.a_end], tb.text[x.b_start : x.b_end]) for x in passages]
+        texts = []
+        for x in passages:
+            side_a, side_b = ta.text[x.a_start : x.a_end], tb.text[x.b_start : x.b_end]
+            piece = put(side_a)
+            texts.append((piece, piece if side_b == side_a else put(side_b)))  # a verbatim copy: once
         rows = [(x.a_start, x.a_end, x.b_start, x.b_end, x.length, x.score) for x in passages]
         out.append((rows, texts, quotes[a], quotes[b]))
     return out
@@ -482,25 +509,27 @@ def _chunks(pairs: list[tuple[int, int]], workers: int) -> list[list[tuple[int, 
 
 
 def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageConfig, workers: int,
-               report: Progress) -> Iterator[Aligned]:
+               report: Progress, texts: mmap.mmap, room: npt.NDArray[np.int64]) -> Iterator[Aligned]:
     """What alignment found for each pair, in order, as the workers deliver it: the caller
-    turns each into a pair while the workers go on."""
+    turns each into a pair while the workers go on. Passage texts go to ``texts``, each chunk
+    of pairs writing them in a region of ``room`` bytes per pair."""
     global _align_job
-    _align_job = (store, cfg)
     chunks = _chunks(ordered, workers)
+    cuts = np.cumsum([0] + [len(chunk) for chunk in chunks])
+    _align_job = _AlignJob(store, cfg, texts, np.concatenate([[0], np.cumsum(room)])[cuts].tolist())
     done = 0
     try:
         if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
             store.flush()
             with mp.get_context("fork").Pool(workers) as pool:
-                for result in pool.imap(_align_chunk, chunks):
+                for result in pool.imap(_align_chunk, enumerate(chunks)):
                     yield from result
                     done += len(result)
                     report("align", done, len(ordered))
         else:
-            for chunk in chunks:
-                yield from _align_chunk(chunk)
-                done += len(chunk)
+            for job in enumerate(chunks):
+                yield from _align_chunk(job)
+                done += len(job[1])
                 report("align", done, len(ordered))
     finally:
         _align_job = None
@@ -512,11 +541,18 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
     alignment found on the way."""
     jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
     ordered = [_ordered(i, j, corpus) for i, j in to_align.tolist()]
-    found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report) if cfg.passages.enabled \
-        else (NOTHING_ALIGNED for _ in ordered)
-    pairs: list[Pair] = []
+    found: Iterator[Aligned] = (NOTHING_ALIGNED for _ in ordered)
     known = KnownTexts({}, {})
-    for k, ((a, b), (rows, texts, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
+    if cfg.passages.enabled:
+        # Room for each pair's passage texts: as much as its two documents hold (a shared
+        # mapping, written to by the forked workers; only what is written to is ever memory).
+        sides = np.array(ordered, dtype=np.int64).reshape(-1, 2)
+        room = corpus.store.sizes()[sides].sum(axis=1)
+        buffer = mmap.mmap(-1, max(int(room.sum()), 1))
+        known = KnownTexts({}, {}, buffer)
+        found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report, buffer, room)
+    pairs: list[Pair] = []
+    for k, ((a, b), (rows, pieces, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
         passages = [Passage(*row) for row in rows]
         if comps.label[a] == comps.label[b]:
             kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
@@ -533,7 +569,7 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
         pairs.append(Pair(id_a, id_b, kind, round(float(jac[k]), 4), passages, exact_j))
         if passages:
             known.quotes[id_a], known.quotes[id_b] = quotes_a, quotes_b
-            for x, (text_a, text_b) in zip(passages, texts, strict=True):
+            for x, (text_a, text_b) in zip(passages, pieces, strict=True):
                 known.spans[id_a, x.a_start, x.a_end] = text_a
                 known.spans[id_b, x.b_start, x.b_end] = text_b
     report("align", len(ordered), len(ordered))
