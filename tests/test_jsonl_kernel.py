@@ -275,19 +275,22 @@ def orjson_lines(rows: list[dict[str, Any]]) -> bytes:
 @pytest.mark.parametrize("seed", range(6))
 def test_jsonl_table_writer_gives_orjsons_bytes(tmp_path: Path, seed: int) -> None:
     """Random tables of every kind of column the compiled writer takes (texts with quotes,
-    backslashes, control characters and every width of UTF-8, nulls, integers of both signs,
-    four-decimal numbers, booleans), as small and large string columns, in buffers small
-    enough that rows break across writes: the same bytes as orjson's rows."""
+    backslashes, control characters and every width of UTF-8, integers of both signs,
+    four-decimal numbers, booleans, nulls in each, lists of texts), as small and large string
+    columns, in buffers small enough that rows break across writes: orjson's bytes."""
     from twicetold import outputs
 
     rng = random.Random(seed)
     n = rng.choice([0, 1, 7, 300])
     rows = [{"id": rng.randint(-10**12, 10**12), "text": random_text(rng) * rng.randint(0, 40),
              "source": rng.choice([None, random_text(rng)]), "score": round(rng.random() * rng.choice([1, 3]), 4),
-             "whole": float(rng.randint(-3, 3)), "flag": rng.random() < 0.5, "k\"ey": "x"} for _ in range(n)]
+             "whole": rng.choice([None, float(rng.randint(-3, 3))]), "flag": rng.choice([None, True, False]),
+             "cluster": rng.choice([None, rng.randint(0, 9)]), "k\"ey": "x",
+             "warnings": rng.choice([[], [], [random_text(rng)], [random_text(rng), "x"]])} for _ in range(n)]
     schema = pa.schema([("id", pa.int64()), ("text", rng.choice([pa.string(), pa.large_string()])),
                         ("source", pa.string()), ("score", pa.float64()), ("whole", pa.float64()),
-                        ("flag", pa.bool_()), ("k\"ey", pa.string())])
+                        ("flag", pa.bool_()), ("cluster", pa.int64()), ("k\"ey", pa.string()),
+                        ("warnings", pa.list_(pa.string()))])
     table = pa.Table.from_pylist(rows, schema=schema)
     if n > 2:
         table = pa.concat_tables([table.slice(0, n // 2), table.slice(n // 2)])  # chunked, with an offset
@@ -315,11 +318,11 @@ def test_every_four_decimal_number_is_written_as_repr_writes_it() -> None:
 
 
 def test_jsonl_table_writer_leaves_other_columns_to_orjson(tmp_path: Path) -> None:
-    """Numbers of more than four decimals and lists are not the compiled writer's: the table
-    is written through orjson, with the same bytes."""
+    """Numbers of more than four decimals, lists of numbers and objects are not the compiled
+    writer's: the table is written through orjson, with the same bytes."""
     from twicetold import outputs
 
-    for table in (pa.table({"x": [0.123456]}), pa.table({"x": [[1, 2]]}), pa.table({"x": pa.array([1, None])})):
+    for table in (pa.table({"x": [0.123456]}), pa.table({"x": [[1, 2]]}), pa.table({"x": [{"a": 1}]})):
         assert outputs._jsonl_columns(table) is None
         outputs.write_jsonl_table(tmp_path / "t.jsonl", table)
         assert (tmp_path / "t.jsonl").read_bytes() == orjson_lines(table.to_pylist())

@@ -143,6 +143,31 @@ def test_mixed_type_input_columns_still_make_parquet(tmp_path: Path) -> None:
     assert [r["id"] for r in table] == ["a", "b"]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_documents_written_from_columns_are_the_rows_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          workers: int) -> None:
+    """The documents table is made column by column and written by the compiled JSON Lines
+    writer where its columns allow (texts, integers, booleans, lists of texts, nulls), else
+    from its rows: the same files either way, input columns of every flat kind included (a
+    number of many decimals goes through orjson); and a column of mixed or nested values
+    takes the rows' path."""
+    made = outputs.document_table
+    for k, share in enumerate([0.25, 0.123456]):  # the compiled writer's, then orjson's
+        result = make_result()
+        result.documents += [doc("d", url=None, n=3, share=share, flag=True, tags=["x", "y\n"]),
+                             doc("e", n=None, share=0.5, flag=None, tags=[])]
+        table = made(result.documents)
+        assert table is not None and (outputs._jsonl_columns(table) is None) == (share == 0.123456)
+        monkeypatch.setattr(outputs, "document_table", made)
+        columns = snapshot(write_results(result, tmp_path / f"columns{k}", workers=workers))
+        monkeypatch.setattr(outputs, "document_table", lambda documents: None)
+        rows = snapshot(write_results(result, tmp_path / f"rows{k}", workers=workers))
+        columns.pop("run.json"), rows.pop("run.json")
+        assert columns == rows
+    assert outputs.document_table([doc("a", n=1), doc("b", n="one")]) is None
+    assert outputs.document_table([doc("a", where={"city": "Arden"})]) is None
+
+
 def test_results_folder_gets_the_usual_permissions(tmp_path: Path) -> None:
     out = write_results(make_result(), tmp_path / "results")
     (tmp_path / "plain").mkdir()
@@ -276,15 +301,15 @@ def test_failure_on_either_writing_thread_fails_and_leaves_no_folder(tmp_path: P
     """With two workers the Parquet files are written on a second thread: a table that fails
     there, or on the calling thread (JSON Lines), fails the whole write with its own error,
     and nothing is left behind."""
-    writer = f"write_{failing_format}"
-    real = getattr(outputs, writer)
+    def failing_instead_of(real: Any) -> Any:
+        def failing(path: Path, data: Any) -> None:
+            if path.name == f"documents.{failing_format}":
+                raise RuntimeError("disk full")
+            real(path, data)
+        return failing
 
-    def failing(path: Path, data: Any) -> None:
-        if path.name == f"documents.{failing_format}":
-            raise RuntimeError("disk full")
-        real(path, data)
-
-    monkeypatch.setattr(outputs, writer, failing)
+    for writer in ["write_jsonl", "write_jsonl_table"] if failing_format == "jsonl" else ["write_parquet"]:
+        monkeypatch.setattr(outputs, writer, failing_instead_of(getattr(outputs, writer)))
     with pytest.raises(RuntimeError, match="disk full"):
         write_results(make_result(), tmp_path / "results", workers=2)
     assert list(tmp_path.iterdir()) == []

@@ -420,7 +420,7 @@ def parse_block(data, line_ends, keys, key_offsets):  # type: ignore[no-untyped-
 
 # ------------------------------------------------------------------------- writing JSON Lines
 
-INT, DECIMAL4, BOOL, TEXT = 0, 1, 2, 3  # kinds of column ``write_rows`` writes
+INT, DECIMAL4, BOOL, TEXT, RAW = 0, 1, 2, 3, 4  # kinds of column ``write_rows`` writes
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
@@ -497,14 +497,15 @@ def write_rows(lo, hi, prefixes, prefix_offsets, kinds, slots, ints, decimals, b
     """Rows ``lo`` to ``hi - 1`` of a table as JSON Lines into ``out``, as orjson writes them
     (keys in column order, no spaces, ``"``, ``\\`` and control characters escaped, the rest
     of UTF-8 as it is). Returns ``(rows written, bytes written)``: it stops before a row that
-    might not fit (a row takes at most its keys, 20 bytes per number, 6 per text byte).
+    might not fit (a row takes at most its keys, 24 bytes per value, 6 per text byte).
 
     Column ``c`` is written after the bytes ``prefixes[prefix_offsets[c]:prefix_offsets[c + 1]]``
-    (``{"key":`` or ``,"key":``) as kind ``kinds[c]`` from row ``slots[c]`` of its kind's
-    values: ``ints``, ``decimals`` (floats with at most four decimals, written as Python's
-    ``repr`` writes them: ``0.5``, ``1.0``, ``0.0001``), ``bools``, or text ``texts[slot]``
-    (an Arrow string column's data, ``text_offsets[slot]`` its offsets), null where
-    ``present[slot, row]`` is 0. Every line ends with ``}`` and a newline.
+    (``{"key":`` or ``,"key":``), ``null`` where ``present[c, row]`` is 0, else as kind
+    ``kinds[c]`` from row ``slots[c]`` of its kind's values: ``ints``, ``decimals`` (floats
+    with at most four decimals, written as Python's ``repr`` writes them: ``0.5``, ``1.0``,
+    ``0.0001``), ``bools``, or ``texts[slot]`` (an Arrow string column's data,
+    ``text_offsets[slot]`` its offsets): a JSON string (``TEXT``) or JSON written as it is
+    (``RAW``). Every line ends with ``}`` and a newline.
     """
     n_columns = kinds.shape[0]
     fixed = prefix_offsets[n_columns] + 2
@@ -513,7 +514,7 @@ def write_rows(lo, hi, prefixes, prefix_offsets, kinds, slots, ints, decimals, b
     while r < hi:
         need = fixed
         for c in range(n_columns):
-            if kinds[c] == TEXT:
+            if kinds[c] == TEXT or kinds[c] == RAW:
                 need += 6 * (text_offsets[slots[c]][r + 1] - text_offsets[slots[c]][r]) + 4
             else:
                 need += 24
@@ -525,7 +526,10 @@ def write_rows(lo, hi, prefixes, prefix_offsets, kinds, slots, ints, decimals, b
                 m += 1
             s = slots[c]
             kind = kinds[c]
-            if kind == INT:
+            if not present[c, r]:
+                out[m : m + 4] = NULL_WORD
+                m += 4
+            elif kind == INT:
                 m = _put_int(out, m, ints[s, r])
             elif kind == DECIMAL4:
                 scaled = round(decimals[s, r] * 10000.0)
@@ -552,11 +556,12 @@ def write_rows(lo, hi, prefixes, prefix_offsets, kinds, slots, ints, decimals, b
                 else:
                     out[m : m + 5] = FALSE
                     m += 5
-            elif present[s, r]:
+            elif kind == TEXT:
                 m = _put_text(out, m, texts[s], text_offsets[s][r], text_offsets[s][r + 1])
             else:
-                out[m : m + 4] = NULL_WORD
-                m += 4
+                lo_b, hi_b = text_offsets[s][r], text_offsets[s][r + 1]
+                out[m : m + hi_b - lo_b] = texts[s][lo_b:hi_b]
+                m += hi_b - lo_b
         out[m] = RBRACE
         out[m + 1] = 0x0A
         m += 2

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import _jsonl
@@ -132,62 +133,76 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 JSONL_CHUNK = 4 << 20  # bytes the compiled writer fills before each write to the file
 
 
+def _text_buffers(array: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """The data and offsets (made 64-bit) of an Arrow string column."""
+    n = len(array)
+    _, offsets_buf, data_buf = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(memoryview(offsets_buf), dtype=width)[array.offset : array.offset + n + 1] \
+        if offsets_buf is not None else np.zeros(n + 1, dtype=width)
+    data = np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
+    return data, offsets.astype(np.int64)
+
+
+def _raw_json(array: pa.Array) -> pa.Array:
+    """A list column as the JSON text of each row (``[]`` for the many empty ones, made here
+    without a Python object each)."""
+    lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
+    parts = [b"[]"] * len(array)
+    for i in np.flatnonzero(lengths).tolist():
+        parts[i] = orjson.dumps(array[i].as_py())
+    return pa.array(parts, pa.binary()).view(pa.string())
+
+
 def _jsonl_columns(table: pa.Table) -> dict[str, Any] | None:
     """``table``'s columns as ``_jsonl.write_rows`` takes them, or None when one of them is of
     a type it does not write (then the rows go through orjson)."""
     n = table.num_rows
     kinds: list[int] = []
     slots: list[int] = []
-    ints: list[npt.NDArray[np.int64]] = []
-    decimals: list[npt.NDArray[np.float64]] = []
-    bools: list[npt.NDArray[np.uint8]] = []
+    values: dict[int, list[npt.NDArray[Any]]] = {_jsonl.INT: [], _jsonl.DECIMAL4: [], _jsonl.BOOL: []}
     texts: list[npt.NDArray[np.uint8]] = []
     text_offsets: list[npt.NDArray[np.int64]] = []
-    present: list[npt.NDArray[np.uint8]] = []
+    present: list[npt.NDArray[np.bool_]] = []
     for column in table.combine_chunks().columns:
         array = column.chunk(0) if column.num_chunks else pa.array([], column.type)
         t = array.type
-        if pa.types.is_string(t) or pa.types.is_large_string(t):
-            _, offsets_buf, data_buf = array.buffers()
-            width = np.int64 if pa.types.is_large_string(t) else np.int32
-            offsets = np.frombuffer(memoryview(offsets_buf), dtype=width)[array.offset : array.offset + n + 1] \
-                if offsets_buf is not None else np.zeros(n + 1, dtype=width)
-            kinds.append(_jsonl.TEXT)
+        present.append(np.asarray(array.is_valid()))
+        if pa.types.is_list(t) and (pa.types.is_string(t.value_type) or pa.types.is_null(t.value_type)):
+            array, t = _raw_json(array), None
+        if t is None or pa.types.is_string(t) or pa.types.is_large_string(t):
+            kinds.append(_jsonl.RAW if t is None else _jsonl.TEXT)
             slots.append(len(texts))
-            texts.append(np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None
-                         else np.empty(0, dtype=np.uint8))
-            text_offsets.append(offsets.astype(np.int64))
-            present.append(np.asarray(array.is_valid()).astype(np.uint8))
-        elif array.null_count:
-            return None
-        elif pa.types.is_integer(t):
-            kinds.append(_jsonl.INT)
-            slots.append(len(ints))
-            ints.append(np.asarray(array).astype(np.int64))
+            data, offsets = _text_buffers(array)
+            texts.append(data)
+            text_offsets.append(offsets)
+            continue
+        if pa.types.is_integer(t):
+            kind, filled = _jsonl.INT, pc.fill_null(array, 0).to_numpy().astype(np.int64)
         elif pa.types.is_boolean(t):
-            kinds.append(_jsonl.BOOL)
-            slots.append(len(bools))
-            bools.append(np.asarray(array).astype(np.uint8))
+            kind, filled = _jsonl.BOOL, pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(np.uint8)
         elif pa.types.is_floating(t):
-            values = np.asarray(array).astype(np.float64)
-            if not np.array_equal(np.round(values * 10000) / 10000, values) or np.abs(values).max(initial=0) > 1e9:
+            kind, filled = _jsonl.DECIMAL4, pc.fill_null(array, 0.0).to_numpy().astype(np.float64)
+            if not np.array_equal(np.round(filled * 10000) / 10000, filled) or np.abs(filled).max(initial=0) > 1e9:
                 return None  # only numbers of at most four decimals are written here as repr writes them
-            kinds.append(_jsonl.DECIMAL4)
-            slots.append(len(decimals))
-            decimals.append(values)
         else:
             return None
+        kinds.append(kind)
+        slots.append(len(values[kind]))
+        values[kind].append(filled)
     if not texts:  # the kernel takes a tuple of at least one text column
-        texts, text_offsets, present = [np.empty(0, np.uint8)], [np.zeros(n + 1, np.int64)], [np.ones(n, np.uint8)]
+        texts, text_offsets = [np.empty(0, np.uint8)], [np.zeros(n + 1, np.int64)]
     keys = [orjson.dumps(name) for name in table.column_names]
     prefixes = [b"{" + keys[0] + b":"] + [b"," + k + b":" for k in keys[1:]] if keys else []
+
+    def rows(kind: int, dtype: type) -> npt.NDArray[Any]:
+        return np.array(values[kind], dtype=dtype).reshape(len(values[kind]), n)
+
     return {"prefixes": np.frombuffer(b"".join(prefixes), dtype=np.uint8),
             "prefix_offsets": np.cumsum([0] + [len(p) for p in prefixes]).astype(np.int64),
             "kinds": np.array(kinds, dtype=np.int64), "slots": np.array(slots, dtype=np.int64),
-            "ints": np.array(ints, dtype=np.int64).reshape(len(ints), n),
-            "decimals": np.array(decimals, dtype=np.float64).reshape(len(decimals), n),
-            "bools": np.array(bools, dtype=np.uint8).reshape(len(bools), n),
-            "texts": tuple(texts), "text_offsets": tuple(text_offsets),
+            "ints": rows(_jsonl.INT, np.int64), "decimals": rows(_jsonl.DECIMAL4, np.float64),
+            "bools": rows(_jsonl.BOOL, np.uint8), "texts": tuple(texts), "text_offsets": tuple(text_offsets),
             "present": np.array(present, dtype=np.uint8).reshape(len(present), n)}
 
 
@@ -266,20 +281,51 @@ def write_table(folder: Path, name: str, rows: Rows, schema: pa.Schema | None = 
     write_parquet(folder / f"{name}.parquet", _as_table(rows, schema))
 
 
-def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
-    """Output rows of documents: the fixed fields, then the carried-through input columns
-    (a column whose name clashes with a fixed field is written as ``input_<name>``). Every
-    row gets every column (Parquet needs one schema), in the order the columns appear."""
-    docs = list(documents)
-    fixed = list(map(operator.attrgetter(*DOCUMENT_FIELDS), docs))
+def _document_columns(docs: list[Any]) -> tuple[list[str], list[str]]:
+    """The documents table's column names, and the input columns carried through (a column
+    whose name clashes with a fixed field is written as ``input_<name>``), in order of appearance."""
     input_columns = list(dict.fromkeys(k for d in docs for k in d.meta))
-    if not input_columns:
-        return [dict(zip(DOCUMENT_FIELDS, values, strict=True)) for values in fixed]
     names = list(DOCUMENT_FIELDS)
     for k in input_columns:
         names.append(f"input_{k}" if k in names else k)
+    return names, input_columns
+
+
+def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
+    """Output rows of documents: the fixed fields, then the carried-through input columns.
+    Every row gets every column (Parquet needs one schema), in the order the columns appear."""
+    docs = list(documents)
+    fixed = list(map(operator.attrgetter(*DOCUMENT_FIELDS), docs))
+    names, input_columns = _document_columns(docs)
+    if not input_columns:
+        return [dict(zip(DOCUMENT_FIELDS, values, strict=True)) for values in fixed]
     return [dict(zip(names, values + tuple(d.meta.get(k) for k in input_columns), strict=True))
             for values, d in zip(fixed, docs, strict=True)]
+
+
+def document_table(documents: Iterable[Any]) -> pa.Table | None:
+    """The rows of ``document_rows`` as Arrow columns, made column by column (no row
+    dictionaries), or None when an input column holds values of several types or nested ones
+    (its rows are then written through ``document_rows``, as they come)."""
+    docs = list(documents)
+    names, input_columns = _document_columns(docs)
+    columns = [list(c) for c in zip(*map(operator.attrgetter(*DOCUMENT_FIELDS), docs), strict=True)] if docs \
+        else [[] for _ in DOCUMENT_FIELDS]
+    columns += [[d.meta.get(k) for d in docs] for k in input_columns]
+    try:
+        table = pa.table([pa.array(c) for c in columns], names=names)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return table if _flat(table.schema) else None
+
+
+def _flat(schema: pa.Schema) -> bool:
+    """Whether every column is of a type ``write_jsonl_table`` writes, or hands back to orjson
+    unchanged (``to_pylist`` gives back the values of flat columns as they were)."""
+    def flat(t: pa.DataType) -> bool:
+        return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_null(t)
+                or pa.types.is_string(t))
+    return all(flat(f.type) or (pa.types.is_list(f.type) and flat(f.type.value_type)) for f in schema)
 
 
 def _write_tables(folder: Path, tables: list[tuple[str, Callable[[], Rows], pa.Schema | None]], workers: int) -> None:
@@ -336,7 +382,7 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
 
         _write_tables(tmp, [
             ("passages", lambda: _rows(result.occurrences), PASSAGES_SCHEMA),
-            ("documents", lambda: document_rows(result.documents), None),
+            ("documents", lambda: document_table(result.documents) or document_rows(result.documents), None),
             ("passage_clusters", lambda: _rows(result.passage_clusters), PASSAGE_CLUSTERS_SCHEMA),
             ("pairs", pairs, PAIRS_SCHEMA),
             ("clusters", clusters, CLUSTERS_SCHEMA),
