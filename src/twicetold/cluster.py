@@ -129,6 +129,11 @@ def _codes(values: list[str | None]) -> tuple[npt.NDArray[np.int64], list[str]]:
     return np.array([rank[v] if v else -1 for v in values], dtype=np.int64), distinct
 
 
+def _named(codes: npt.NDArray[np.int64], values: list[str]) -> pa.Array:
+    """``values[code]`` for each code as an Arrow column, null where the code is -1."""
+    return pa.array([*values, None], pa.string()).take(np.where(codes < 0, len(values), codes))
+
+
 class _Texts:
     """Texts as pieces of a buffer (``(offset, length)``) or strings, made an Arrow column by
     one compiled copy: the passage texts alignment wrote never become Python strings here."""
@@ -242,7 +247,7 @@ def _boilerplate_scores(of: npt.NDArray[np.int64], source: npt.NDArray[np.int64]
 
 
 def _dates(of: npt.NDArray[np.int64], member: npt.NDArray[np.int64], date: npt.NDArray[np.int64],
-           n_clusters: int) -> tuple[list[int], list[int], list[int]]:
+           n_clusters: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Per cluster, from its distinct documents (``member`` of cluster ``of``) and their date
     codes: the first and last date (-1 when none is dated), and the likely origin, the one
     document of the earliest date (-1 on a tie or without dates)."""
@@ -253,7 +258,7 @@ def _dates(of: npt.NDArray[np.int64], member: npt.NDArray[np.int64], date: npt.N
     alone = head & ~np.concatenate([(c[1:] == c[:-1]) & (d[1:] == d[:-1]), [False]]) if len(c) else head
     first, last, origin = (np.full(n_clusters, -1, dtype=np.int64) for _ in range(3))
     first[c[head]], last[c[tail]], origin[c[alone]] = d[head], d[tail], member[order[alone]]
-    return first.tolist(), last.tolist(), origin.tolist()
+    return first, last, origin
 
 
 def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str], str],
@@ -291,7 +296,7 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     n_codes = max(len(source_names), 1)
     sourced = source[member] >= 0
     keys, carried = np.unique(of[sourced] * n_codes + source[member[sourced]], return_counts=True)
-    n_sources = np.bincount(keys // n_codes, minlength=n_clusters).tolist()
+    n_sources = np.bincount(keys // n_codes, minlength=n_clusters)
     source_size = np.array([info.docs_per_source.get(s, 0) for s in source_names], dtype=np.int64)
     scores = _boilerplate_scores(keys // n_codes, keys % n_codes, carried, documents, source_size,
                                  info.n_documents, config.boilerplate_min_docs)
@@ -311,21 +316,18 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     occurring[doc] = True
     quotations = _Quotations.of([[] if not occurring[k] else q if known and (q := known.quotes.get(name)) is not None
                                  else quote_spans(text(k)) for k, name in enumerate(names)])
-    spans = list(zip(span_cluster.tolist(), span_doc.tolist(), span_start.tolist(), span_end.tolist(), strict=True))
     span_quoted = quotations.quoted(span_doc, span_start, span_end, config.min_length)
     # The occurrences reported (the merged spans of the clusters kept) and the clusters, as
     # columns: a scan's writers take them as they are, and objects are made only on request.
     kept = np.flatnonzero(~np.array(dropped, dtype=bool)[span_cluster]) if n_clusters else np.arange(0)
+    of_kept, doc_kept = span_cluster[kept], span_doc[kept]
     pieces = []
-    for k in kept.tolist():
-        _, d, s, e = spans[k]
+    for d, s, e in zip(doc_kept.tolist(), span_start[kept].tolist(), span_end[kept].tolist(), strict=True):
         piece = known.spans.get((names[d], s, e)) if known else None
         pieces.append(text(d)[s:e] if piece is None else piece)
     texts = _Texts(pieces, known.buffer if known else b"")
     text_column = texts.column()
-    of_kept, doc_kept = span_cluster[kept], span_doc[kept]
-    origin_of = np.array(origin, dtype=np.int64)
-    is_origin = doc_kept == origin_of[of_kept] if len(kept) else np.zeros(0, dtype=bool)
+    is_origin = doc_kept == origin[of_kept]
     by_name = pa.array(names, pa.string())
     occurrences = pa.table([
         of_kept, by_name.take(doc_kept), span_start[kept], span_end[kept], text_column,
@@ -340,11 +342,9 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     hit_ids, hit_first = np.unique(of_kept[hits], return_index=True)
     rep[np.searchsorted(ids, hit_ids)] = hits[hit_first]
     clusters = pa.table([
-        ids, np.diff(np.append(first, len(kept))), documents[ids], np.array(n_sources, dtype=np.int64)[ids],
-        pa.array([date_text[first_date[c]] if first_date[c] >= 0 else None for c in ids.tolist()], pa.string()),
-        pa.array([date_text[last_date[c]] if last_date[c] >= 0 else None for c in ids.tolist()], pa.string()),
-        pa.array([names[origin[c]] if origin[c] >= 0 else None for c in ids.tolist()], pa.string()),
-        np.array(scores, dtype=np.float64)[ids], texts.column(rep),
+        ids, np.diff(np.append(first, len(kept))), documents[ids], n_sources[ids], _named(first_date[ids], date_text),
+        _named(last_date[ids], date_text), _named(origin[ids], names), np.array(scores, dtype=np.float64)[ids],
+        texts.column(rep),
     ], names=_CLUSTER_COLUMNS)
     side_quoted = quotations.quoted(doc, start, end, config.min_length)
     # Each pair's direction (dated earlier -> later; date codes sort as the dates do) and

@@ -209,8 +209,8 @@ def _jsonl_columns(table: pa.Table) -> dict[str, Any] | None:
 def write_jsonl_table(path: Path, table: pa.Table) -> None:
     """``table`` as JSON Lines: the same bytes as ``write_jsonl`` of its rows, but written by a
     compiled kernel straight from the Arrow buffers, without the GIL (columns of integers,
-    booleans, strings and numbers of at most four decimals; a table with anything else goes
-    through ``write_jsonl``)."""
+    booleans, texts, lists of texts and numbers of at most four decimals, nulls in any; a
+    table with anything else goes through ``write_jsonl``)."""
     columns = _jsonl_columns(table)
     if columns is None or table.num_columns == 0:
         write_jsonl(path, table.to_pylist())
@@ -319,6 +319,11 @@ def document_table(documents: Iterable[Any]) -> pa.Table | None:
     return table if _flat(table.schema) else None
 
 
+def _document_rows(documents: Sequence[Any]) -> Rows:
+    table = document_table(documents)
+    return document_rows(documents) if table is None else table
+
+
 def _flat(schema: pa.Schema) -> bool:
     """Whether every column is of a type ``write_jsonl_table`` writes, or hands back to orjson
     unchanged (``to_pylist`` gives back the values of flat columns as they were)."""
@@ -382,7 +387,7 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
 
         _write_tables(tmp, [
             ("passages", lambda: _rows(result.occurrences), PASSAGES_SCHEMA),
-            ("documents", lambda: document_table(result.documents) or document_rows(result.documents), None),
+            ("documents", lambda: _document_rows(result.documents), None),
             ("passage_clusters", lambda: _rows(result.passage_clusters), PASSAGE_CLUSTERS_SCHEMA),
             ("pairs", pairs, PAIRS_SCHEMA),
             ("clusters", clusters, CLUSTERS_SCHEMA),
