@@ -444,6 +444,9 @@ def _put_int(out, m, v):  # type: ignore[no-untyped-def]
 _ESCAPE = np.zeros(256, dtype=np.uint8)  # bytes a JSON string escapes: control characters, " and \\
 _ESCAPE[:0x20] = 1
 _ESCAPE[QUOTE] = _ESCAPE[BACKSLASH] = 1
+_SHORT_ESCAPE = np.zeros(256, dtype=np.uint8)  # the letter after the backslash, where there is one (else \u00XX)
+for _byte, _letter in zip(b'"\\\b\t\n\f\r', b'"\\btnfr', strict=True):
+    _SHORT_ESCAPE[_byte] = _letter
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -462,23 +465,8 @@ def _put_text(out, m, data, lo, hi):  # type: ignore[no-untyped-def]
         b = data[i]
         i += 1
         out[m] = BACKSLASH
-        if b == QUOTE or b == BACKSLASH:  # noqa: SIM109 (a tuple would be built per byte)
-            out[m + 1] = b
-            m += 2
-        elif b == 0x08:
-            out[m + 1] = 0x62  # b
-            m += 2
-        elif b == 0x09:
-            out[m + 1] = 0x74  # t
-            m += 2
-        elif b == 0x0A:
-            out[m + 1] = 0x6E  # n
-            m += 2
-        elif b == 0x0C:
-            out[m + 1] = 0x66  # f
-            m += 2
-        elif b == 0x0D:
-            out[m + 1] = 0x72  # r
+        if _SHORT_ESCAPE[b]:
+            out[m + 1] = _SHORT_ESCAPE[b]
             m += 2
         else:
             out[m + 1] = 0x75  # u00XX
