@@ -139,7 +139,7 @@ class _Texts:
     one compiled copy: the passage texts alignment wrote never become Python strings here."""
 
     def __init__(self, pieces: list[Piece], buffer: bytes | mmap.mmap) -> None:
-        strings = [p.encode("utf-8", "surrogatepass") if isinstance(p, str) else b"" for p in pieces]
+        strings = [p.encode("utf-8") if isinstance(p, str) else b"" for p in pieces]
         self.extra = np.frombuffer(b"".join(strings), dtype=np.uint8)
         self.which = np.array([isinstance(p, str) for p in pieces], dtype=np.int64)
         lengths = np.array([len(b) for b in strings], dtype=np.int64)

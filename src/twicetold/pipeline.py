@@ -469,7 +469,7 @@ def _align_chunk(job: tuple[int, list[tuple[int, int]]]) -> list[Aligned]:
 
     def put(text: str) -> Piece:
         nonlocal at
-        data = text.encode("utf-8", "surrogatepass")
+        data = text.encode("utf-8")  # no lone surrogates: the readers replace them
         if at + len(data) > room_end:
             return text
         buffer[at : at + len(data)] = data
