@@ -179,23 +179,6 @@ def _find(parent, x):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def connected_components(n, edges):  # type: ignore[no-untyped-def]
-    """Component label of each of ``n`` nodes (the smallest node of its component)."""
-    parent = np.arange(n, dtype=np.int64)
-    for e in range(edges.shape[0]):
-        a = _find(parent, edges[e, 0])
-        b = _find(parent, edges[e, 1])
-        if a != b:
-            if a < b:
-                parent[b] = a
-            else:
-                parent[a] = b
-    for i in range(n):
-        parent[i] = _find(parent, i)
-    return parent
-
-
-@njit(cache=True, nogil=True)
 def _union(parent, a, b):  # type: ignore[no-untyped-def]
     a = _find(parent, a)
     b = _find(parent, b)
@@ -203,6 +186,17 @@ def _union(parent, a, b):  # type: ignore[no-untyped-def]
         parent[b] = a
     elif b < a:
         parent[a] = b
+
+
+@njit(cache=True, nogil=True)
+def connected_components(n, edges):  # type: ignore[no-untyped-def]
+    """Component label of each of ``n`` nodes (the smallest node of its component)."""
+    parent = np.arange(n, dtype=np.int64)
+    for e in range(edges.shape[0]):
+        _union(parent, edges[e, 0], edges[e, 1])
+    for i in range(n):
+        parent[i] = _find(parent, i)
+    return parent
 
 
 @njit(cache=True, nogil=True)
