@@ -62,7 +62,7 @@ def components(n: int, edges: npt.NDArray[np.int64], rank: npt.NDArray[np.int64]
     (the lowest ``rank`` of each component)."""
     label = _kernels.connected_components(n, edges.reshape(-1, 2).astype(np.int64))
     order = np.lexsort((rank, label))  # by component, then by rank
-    first = np.concatenate([[True], np.diff(label[order]) != 0]) if n else np.empty(0, dtype=bool)
+    first = _heads(label[order])
     canonical_of = np.empty(n, dtype=np.int64)
     canonical_of[label[order[first]]] = order[first]
     return Components(label, canonical_of[label])

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 
@@ -157,6 +159,18 @@ class PassageCluster:
     origin: str | None
     boilerplate: float
     text: str
+
+
+def string_buffers(array: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """The UTF-8 data and the offsets (as 64-bit integers) of an Arrow string column, without
+    copying the data: the compiled stages read texts straight from them."""
+    n = len(array)
+    _, offsets_buf, data_buf = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(memoryview(offsets_buf), dtype=width)[array.offset : array.offset + n + 1] \
+        if offsets_buf is not None else np.zeros(n + 1, dtype=width)
+    data = np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
+    return data, offsets.astype(np.int64, copy=False)
 
 
 T = TypeVar("T")

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from . import _jsonl
 from .errors import OutputError
-from .model import TableRows, jsonable
+from .model import TableRows, jsonable, string_buffers
 
 SCHEMA_VERSION = 1
 MAX_PROBLEMS_RECORDED = 1000
@@ -133,17 +133,6 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 JSONL_CHUNK = 4 << 20  # bytes the compiled writer fills before each write to the file
 
 
-def _text_buffers(array: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """The data and offsets (made 64-bit) of an Arrow string column."""
-    n = len(array)
-    _, offsets_buf, data_buf = array.buffers()
-    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    offsets = np.frombuffer(memoryview(offsets_buf), dtype=width)[array.offset : array.offset + n + 1] \
-        if offsets_buf is not None else np.zeros(n + 1, dtype=width)
-    data = np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
-    return data, offsets.astype(np.int64)
-
-
 def _raw_json(array: pa.Array) -> pa.Array:
     """A list column as the JSON text of each row (``[]`` for the many empty ones, made here
     without a Python object each)."""
@@ -173,7 +162,7 @@ def _jsonl_columns(table: pa.Table) -> dict[str, Any] | None:
         if t is None or pa.types.is_string(t) or pa.types.is_large_string(t):
             kinds.append(_jsonl.RAW if t is None else _jsonl.TEXT)
             slots.append(len(texts))
-            data, offsets = _text_buffers(array)
+            data, offsets = string_buffers(array)
             texts.append(data)
             text_offsets.append(offsets)
             continue

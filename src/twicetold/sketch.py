@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from . import _kernels
 from .config import SketchConfig
+from .model import string_buffers
 from .normalize import Tokens, tables
 
 
@@ -110,9 +111,7 @@ def featurize(texts: list[str] | pa.LargeStringArray, config: SketchConfig, *,
     (True, False)
     """
     column = texts if isinstance(texts, pa.LargeStringArray) else pa.array(texts, type=pa.large_string())
-    _, offsets_buf, data_buf = column.buffers()
-    offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[column.offset : column.offset + len(column) + 1]
-    data = np.frombuffer(memoryview(data_buf), dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
+    data, offsets = string_buffers(column)
     t = tables()
     kernel = _kernels.featurize_batch if parallel else _kernels.featurize_block
     n_tokens, content, sigs, flat, shingle_offsets = kernel(

@@ -28,6 +28,7 @@ import orjson
 import pyarrow as pa
 
 from .errors import OutputError
+from .model import string_buffers
 
 
 @contextmanager
@@ -92,10 +93,8 @@ class TextStore:
         """Append an Arrow string column's texts, writing its UTF-8 buffer as it is."""
         if len(texts) == 0:
             return
-        _, offsets_buf, data_buf = texts.buffers()
-        offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
-        if data_buf is not None:
-            self._write(memoryview(data_buf)[offsets[0] : offsets[-1]])
+        data, offsets = string_buffers(texts)
+        self._write(data[offsets[0] : offsets[-1]].data)
         self._append(offsets - offsets[0] + self._size, self._fd, None)
         self._size += int(offsets[-1] - offsets[0])
 
