@@ -8,6 +8,7 @@ import random
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -23,7 +24,7 @@ from click.testing import CliRunner
 from twicetold import scan
 from twicetold.cli import cli, main
 from twicetold.config import NearConfig, PassageConfig, ScanConfig, SketchConfig
-from twicetold.errors import InputError, OutputError
+from twicetold.errors import IndexDamagedError, InputError, OutputError, TwicetoldError
 from twicetold.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexBusyError, IndexSchemaError, read_text
 from twicetold.model import Document, Pair
 from twicetold.synthetic import CorpusSpec, generate
@@ -57,6 +58,7 @@ def comparable(pairs: list[Pair]) -> list[Pair]:
     ScanConfig(sketch=SketchConfig(shingle_size=4, num_perm=64), near=NearConfig(threshold=0.8),
                passages=PassageConfig(ngram=4, min_length=40)),
 ], ids=["defaults", "other-config"])
+@pytest.mark.usefixtures("shared_data")
 def test_seeds_query_gives_scans_pair_and_passage(tmp_path: Path, config: ScanConfig) -> None:
     expected = scan([SEEDS], config).pairs
     assert len(expected) == 1 and len(expected[0].passages) == 1
@@ -291,6 +293,7 @@ def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- upkeep and errors
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_remove_and_stats(tmp_path: Path) -> None:
     a, b = (read_text(p) for p in SEED_PATHS)
     with Index.create(tmp_path / "i.twicetold") as index:
@@ -321,6 +324,7 @@ def test_remove_and_stats(tmp_path: Path) -> None:
         assert len(index) == 2
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_duplicate_ids_are_refused_whole(tmp_path: Path) -> None:
     a, b = (read_text(p) for p in SEED_PATHS)
     with Index.create(tmp_path / "i.twicetold") as index:
@@ -409,6 +413,7 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | N
     return int(info.value.code or 0), captured.out + captured.err
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_index_add_sketches_on_the_workers_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """``index add --workers 1`` sketches on one thread (it used to ignore the option) and
@@ -439,6 +444,7 @@ def test_index_add_sketches_on_the_workers_asked_for(tmp_path: Path, capsys: pyt
     assert code == 2 and "--keep" in out
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_cli_index_and_query(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(tmp_path / "news.twicetold")
     code, out = run_main(["index", "add", path, str(SEED_PATHS[0]), "--json"], capsys)
@@ -470,3 +476,183 @@ def test_cli_index_and_query(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     for args in (["index", "add"], ["index", "stats"], ["index", "remove"], ["query"]):
         help_text = CliRunner().invoke(cli, [*args, "--help"]).output
         assert "Example:" in help_text
+
+
+# ---------------------------------------------------------------- a first add that fails (issue #15)
+
+
+def gate_reading(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """Make this process's ``add`` wait before it reads its input, as a first add reading a
+    slow standard input does (stdin is spooled before the batch's transaction starts):
+    ``started`` is set once the add got that far, and it goes on when ``go`` is set."""
+    from twicetold import readers
+
+    started, go = threading.Event(), threading.Event()
+    real = readers.read_documents
+
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        if not go.wait(120):
+            raise RuntimeError("the test never let the add go on")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(readers, "read_documents", gated)
+    return started, go
+
+
+def run_in_thread(args: list[str]) -> tuple[threading.Thread, list[int]]:
+    """``main(args)`` in a thread; its exit status lands in the list."""
+    codes: list[int] = []
+
+    def target() -> None:
+        try:
+            main(args)
+        except SystemExit as exc:
+            codes.append(int(exc.code or 0))
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, codes
+
+
+@pytest.mark.parametrize("same_ids", [True, False], ids=["duplicate-ids", "other-ids"])
+def test_first_add_that_fails_never_removes_another_process_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  same_ids: bool) -> None:
+    """Issue #15, item 2: ``(sleep 8; cat a.jsonl) | twicetold index add r.tt - &`` and then
+    ``twicetold index add r.tt a.jsonl`` in another process. The second add commits first;
+    the first one then fails on the duplicate ids. It used to unlink the index it had created,
+    the other process's batch with it. Ordered by events, not by sleeping."""
+    docs, _ = generate(CorpusSpec(n_docs=20, seed=4, mean_chars=600))
+    theirs = write_jsonl(tmp_path / "a.jsonl", docs[:10])
+    mine = theirs if same_ids else write_jsonl(tmp_path / "b.jsonl", docs[10:])
+    path = tmp_path / "r.tt"
+    started, go = gate_reading(monkeypatch)
+    first, codes = run_in_thread(["index", "add", str(path), str(mine), "--json"])
+    try:
+        assert started.wait(120)  # the first add is under way: it found no index and made one
+        second = subprocess.run([sys.executable, "-m", "twicetold", "index", "add", str(path), str(theirs), "--json"],
+                                capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stderr
+    finally:
+        go.set()
+        first.join(timeout=300)
+    assert codes == ([3] if same_ids else [0])
+    with Index.open(path) as index:
+        stats = index.stats()
+        assert stats.batches == (1 if same_ids else 2)
+        assert {d["id"] for d in docs[: 10 if same_ids else 20]} == {
+            r[0] for r in index._reader().execute("SELECT id FROM documents")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"a.jsonl", "b.jsonl", "r.tt"} - (
+        {"b.jsonl"} if same_ids else set()))  # no temporary file left behind
+
+
+def test_first_add_that_fails_leaves_no_index(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first add that fails or is interrupted leaves no index (and no temporary file)."""
+    path = tmp_path / "r.tt"
+    dup = write_jsonl(tmp_path / "dup.jsonl", [{"id": "x", "text": "one two three"}, {"id": "x", "text": "four"}])
+    code, out = run_main(["index", "add", str(path), str(dup)], capsys)
+    assert code == 3 and "duplicate id" in out
+    code, out = run_main(["index", "add", str(path), str(tmp_path / "missing.jsonl")], capsys)
+    assert code == 3
+    from twicetold import readers
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(readers, "read_documents", interrupted)
+    code, out = run_main(["index", "add", str(path), str(dup)], capsys)
+    assert code == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dup.jsonl"]
+
+
+def test_add_or_create_in_the_library(tmp_path: Path) -> None:
+    """``Index.add_or_create``: the first batch creates the index (and says so), later ones add;
+    a failing add to an existing index leaves it as it was."""
+    docs, _ = generate(CorpusSpec(n_docs=6, seed=2, mean_chars=400))
+    path = tmp_path / "i.twicetold"
+    index, result = Index.add_or_create(path, [write_jsonl(tmp_path / "a.jsonl", docs[:3])])
+    with index:
+        assert result.created and result.added == 3 and len(index) == 3
+    index, result = Index.add_or_create(path, [write_jsonl(tmp_path / "b.jsonl", docs[3:])])
+    with index:
+        assert not result.created and result.batch == 2 and len(index) == 6
+    with pytest.raises(InputError, match="duplicate id"):
+        Index.add_or_create(path, [tmp_path / "a.jsonl"])
+    with Index.open(path) as index:
+        assert len(index) == 6 and index.stats().batches == 2
+
+
+def test_index_file_follows_the_umask_like_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 15: the index file used to be made 0600 (a private temporary file renamed into
+    place) while results follow the umask; both get the process's normal mode now."""
+    from twicetold import write_results
+
+    old = os.umask(0o027)
+    try:
+        Index.create(tmp_path / "made.twicetold").close()
+        code, out = run_main(["index", "add", str(tmp_path / "cli.twicetold"), str(SEED_PATHS[0])], capsys)
+        assert code == 0, out
+        write_results(scan([SEED_PATHS[0]]), tmp_path / "results")
+    finally:
+        os.umask(old)
+    modes = {name: stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+             for name in ("made.twicetold", "cli.twicetold", "results/run.json")}
+    assert modes == dict.fromkeys(modes, 0o640)
+
+
+# ---------------------------------------------------------------- a damaged index (issue #15, item 15)
+
+
+def damage(source: Path, target: Path, how: str) -> Path:
+    data = bytearray(source.read_bytes())
+    if how == "truncated":
+        data = data[: len(data) // 2]
+    elif how == "garbage":  # the middle half overwritten, the first pages (schema, meta) intact
+        rng = random.Random(15)
+        start, end = len(data) // 4, 3 * len(data) // 4
+        data[start:end] = rng.randbytes(end - start)
+    elif how == "header":
+        data[:100] = b"\xff" * 100
+    target.write_bytes(bytes(data))
+    return target
+
+
+@pytest.fixture(scope="module")
+def intact(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
+    tmp = tmp_path_factory.mktemp("intact")
+    docs, _ = generate(CorpusSpec(n_docs=200, seed=1, mean_chars=1000))
+    path = tmp / "i.twicetold"
+    with Index.create(path) as index:  # closed: everything is in the one file
+        index.add_documents([as_document(d) for d in docs])
+    return path, docs
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "header"])
+def test_damaged_index_raises_a_clear_error(tmp_path: Path, intact: tuple[Path, list[dict[str, str]]],
+                                            how: str) -> None:
+    """Every operation on a damaged index works or raises a TwicetoldError that says what is
+    wrong; none lets a raw sqlite3 error out."""
+    source, docs = intact
+    path = damage(source, tmp_path / f"{how}.twicetold", how)
+    raised: list[TwicetoldError] = []
+    try:
+        index = Index.open(path)
+    except TwicetoldError as exc:
+        raised.append(exc)
+    else:
+        with index:
+            for op in (lambda: len(index), lambda: docs[5]["id"] in index, lambda: index.get(docs[150]["id"]),
+                       index.stats, lambda: index.query(docs[150]["text"]), lambda: index.query(docs[3]["text"]),
+                       lambda: index.add_documents([Document("new", docs[7]["text"])]),
+                       lambda: index.remove([docs[100]["id"]])):
+                try:
+                    op()
+                except TwicetoldError as exc:
+                    raised.append(exc)
+    assert raised
+    if how == "header":  # nothing says it was ever an index
+        assert all(isinstance(e, IndexSchemaError) for e in raised)
+    else:
+        assert all(isinstance(e, IndexDamagedError) for e in raised), raised
+        assert all("damaged" in e.message and e.hint for e in raised)

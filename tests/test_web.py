@@ -22,17 +22,23 @@ from starlette.testclient import TestClient
 from twicetold.cli import cli
 from twicetold.errors import TwicetoldError
 from twicetold.index import Index
-from twicetold.web import DEFAULT_HOST, QUERY_ID, create_app, openapi
+from twicetold.web import DEFAULT_HOST, QUERY_ID, create_app, get, openapi
 
 from .test_report import SEED_A, SEED_B, SEEDS, evil_corpus, scan_to, side_marks
 
 # ---------------------------------------------------------------- fixtures
 
 
+def local(app: Starlette) -> TestClient:
+    """A client addressing the app as localhost (TestClient's default host, testserver, is not
+    one the server was started for, so it is refused)."""
+    return TestClient(app, base_url="http://localhost")
+
+
 
 
 @pytest.fixture(scope="module")
-def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def seed_index(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Path]:
     """An index holding seed A only: pasting seed B must find it."""
     path = tmp_path_factory.mktemp("index") / "seed-a.twicetold"
     with Index.create(path) as index:
@@ -42,13 +48,13 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def client(seed_results: Path, seed_index: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(seed_results, seed_index)) as c:
+    with local(create_app(seed_results, seed_index)) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def news(news_results: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(news_results)) as c:
+    with local(create_app(news_results)) as c:
         yield c
 
 
@@ -151,7 +157,7 @@ def test_news_source_page_and_matrix(news: TestClient) -> None:
 
 def test_html_in_ids_texts_and_sources_is_escaped(tmp_path: Path) -> None:
     results = scan_to([evil_corpus(tmp_path)], tmp_path / "results")
-    with TestClient(create_app(results)) as c:
+    with local(create_app(results)) as c:
         for path in ["/", "/pairs/0", "/documents", "/sources", "/clusters/0", "/documents/<b>one</b>",
                      "/documents/two\"'&", "/sources/<i>Times</i>"]:
             page = c.get(path)
@@ -235,7 +241,7 @@ def test_malformed_requests_get_the_one_error_shape(client: TestClient, method: 
 def test_no_results_folder_and_nothing_to_serve(seed_index: Path) -> None:
     with pytest.raises(TwicetoldError, match="nothing to serve"):
         create_app()
-    with TestClient(create_app(index_path=seed_index)) as c:
+    with local(create_app(index_path=seed_index)) as c:
         assert_error(c.get("/pairs.json"), 404)
         assert "no results folder" in c.get("/pairs.json").json()["error"]
         docs = c.get("/documents.json").json()
@@ -305,7 +311,7 @@ def test_bad_uploads_get_clear_4xx(client: TestClient, kwargs: dict[str, Any], s
 
 
 def test_huge_upload_is_refused_and_the_server_keeps_answering(seed_results: Path, seed_index: Path) -> None:
-    with TestClient(create_app(seed_results, seed_index, max_upload_bytes=4096)) as c:
+    with local(create_app(seed_results, seed_index, max_upload_bytes=4096)) as c:
         huge = b"word " * 200_000  # 1 MB
         body = assert_error(c.post("/query.json", files={"file": ("big.txt", huge, "text/plain")}), 413)
         assert "4,096 bytes" in body["error"]
@@ -354,3 +360,236 @@ def test_serve_binds_to_localhost_by_default() -> None:
     options = {p.name: p for p in cli.commands["serve"].params}
     assert options["host"].default == "127.0.0.1"
     assert options["max_upload_mb"].default == 5.0
+
+
+# ---------------------------------------------------------------- issue #15: host names, links, ids, damage
+
+
+def asgi_get(app: Starlette, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict[str, str], bytes]:
+    """One GET through the app with exactly these headers (a Host header may be missing)."""
+    import asyncio
+
+    parsed = urllib.parse.urlsplit(path)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.0", "method": "GET", "scheme": "http",
+             "path": urllib.parse.unquote(parsed.path), "raw_path": parsed.path.encode(), "root_path": "",
+             "query_string": parsed.query.encode(), "headers": headers, "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 8765)}
+    answer: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+            answer["headers"] = {k.decode(): v.decode() for k, v in message["headers"]}
+        else:
+            answer["body"] += message.get("body", b"")
+
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    return answer["status"], answer["headers"], answer["body"]
+
+
+LOCAL_NAMES = ["localhost", "localhost:8765", "LocalHost:80", "127.0.0.1", "127.0.0.1:8765", "[::1]", "[::1]:8765",
+               "localhost:"]
+FOREIGN_NAMES = ["evil.example", "evil.example:8765", "localhost.evil.example", "127.0.0.1.nip.io:8765",
+                 "evil.example#@localhost", "localhost:8765:80", "[::1", "::1", "localhost:x", "", "10.0.0.7:8765"]
+
+
+def test_only_the_host_names_the_server_was_started_for_are_answered(seed_results: Path, seed_index: Path) -> None:
+    """Item 14: a page on another site could read everything through DNS rebinding (its own
+    name resolving to 127.0.0.1); requests naming another host now get a 400."""
+    app = create_app(seed_results, seed_index)
+    with TestClient(app) as c:
+        for name in LOCAL_NAMES:
+            assert c.get("/pairs/0.json", headers={"host": name}).status_code == 200, name
+        for name in FOREIGN_NAMES:
+            body = assert_error(c.get("/pairs/0.json", headers={"host": name}), 400)
+            assert "host" in body["error"], name
+            page = c.get("/pairs/0", headers={"host": name, "accept": "text/html"})
+            assert page.status_code == 400 and page.headers["content-type"].startswith("text/html"), name
+            assert "Error 400" in page.text and "Separately, Syrian" not in page.text
+            assert page.headers["x-content-type-options"] == "nosniff"
+        assert c.get("/", headers={"host": "testserver"}).status_code == 400  # TestClient's own default
+    status, _, body = asgi_get(app, "/.json", [])  # no Host header at all
+    assert status == 400 and json.loads(body)["status"] == 400
+    status, _, _ = asgi_get(app, "/.json", [(b"host", b"localhost:8765"), (b"host", b"evil.example")])
+    assert status == 200  # the first Host header counts, as uvicorn and Starlette read it
+    # In-process requests (serve --get) keep working whatever host the app was made for.
+    assert get(create_app(seed_results, host="news.example.org"), "/pairs/0.json")[0] == 200
+
+
+@pytest.mark.parametrize(("host", "yes", "no"), [
+    ("192.168.1.20", ["192.168.1.20:8765", "localhost:8765"], ["192.168.1.21:8765", "evil.example"]),
+    ("Archive.Example.org", ["archive.example.org:8765", "ARCHIVE.example.ORG"], ["example.org", "evil.example"]),
+    ("fe80::1", ["[fe80::1]:8765", "[::1]:8765"], ["fe80::1", "[fe80::2]:8765"]),
+    ("[::1]", ["[::1]:8765", "localhost"], ["evil.example"]),
+    ("0.0.0.0", ["evil.example", "192.168.1.20:8765", "localhost"], []),
+    ("::", ["evil.example:8765", "[fe80::1]"], []),
+])
+def test_host_given_to_the_app_is_accepted(seed_results: Path, host: str, yes: list[str], no: list[str]) -> None:
+    """The name given with --host is accepted too (any port); listening on every address
+    (0.0.0.0, ::) accepts any name, the CLI's warning being the safeguard there."""
+    with TestClient(create_app(seed_results, host=host)) as c:
+        for name in yes:
+            assert c.get("/.json", headers={"host": name}).status_code == 200, name
+        for name in no:
+            assert_error(c.get("/.json", headers={"host": name}), 400)
+
+
+def test_serve_tells_the_app_its_host(seed_results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``twicetold serve --host NAME`` makes the app that ``web.serve`` runs answer to NAME."""
+    import uvicorn
+
+    from twicetold import web
+
+    ran: list[tuple[Any, str, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: ran.append((app, host, port)))
+    result = CliRunner().invoke(cli, ["serve", str(seed_results), "--host", "archive.lan", "--port", "9001"])
+    assert result.exit_code == 0, result.output
+    ((app, host, port),) = ran
+    assert (host, port) == ("archive.lan", 9001)
+    with TestClient(app) as c:
+        assert c.get("/.json", headers={"host": "archive.lan:9001"}).status_code == 200
+        assert c.get("/.json", headers={"host": "127.0.0.1:9001"}).status_code == 200
+        assert_error(c.get("/.json", headers={"host": "evil.example:9001"}), 400)
+    web.serve(create_app(seed_results), "0.0.0.0", 9002)
+    with TestClient(ran[-1][0]) as c:
+        assert c.get("/.json", headers={"host": "evil.example"}).status_code == 200
+
+
+URLS = {
+    "js": "javascript:alert(document.domain)", "js-case": "JaVaScRiPt:alert(1)", "js-space": " javascript:alert(1)",
+    "js-tab": "java\tscript:alert(1)", "data": "data:text/html,<script>alert(1)</script>", "vb": "vbscript:msgbox(1)",
+    "relative": "//evil.example/x", "https": "https://ok.example/a?b=1&c=2", "http": "HTTP://ok.example/",
+}
+
+
+def test_only_http_urls_become_links(tmp_path: Path) -> None:
+    """Item 15: an input's url was an href whatever its scheme (javascript:, data:)."""
+    from twicetold.web import http_href
+
+    assert http_href(42) is None and http_href(["https://ok.example/"]) is None
+    assert http_href("https://ok.example/\nx") is None and http_href("https://") is None
+    rows = [{"id": k, "url": u, "text": f"Document {k} has a few words of its own to say here."}
+            for k, u in URLS.items()]
+    corpus = tmp_path / "urls.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    index = tmp_path / "urls.twicetold"
+    with Index.create(index) as ix:
+        ix.add([corpus])
+    results = scan_to([corpus], tmp_path / "results")
+    for app in (create_app(results), create_app(index_path=index)):
+        with local(app) as c:
+            for doc_id, url in URLS.items():
+                page = c.get(f"/documents/{doc_id}")
+                assert page.status_code == 200, doc_id
+                hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', page.text)]
+                outside = [h for h in hrefs if not (h.startswith("/") and not h.startswith("//"))
+                           and not h.startswith(("#", "data:,"))]  # data:, is the empty favicon
+                if doc_id in ("https", "http"):
+                    assert outside == [url], doc_id
+                else:
+                    assert outside == [], (doc_id, outside)
+                    assert html.escape(str(url), quote=False) in page.text  # shown as text
+                assert c.get(f"/documents/{doc_id}.json").json()["document"]["url"] == url
+
+
+WEIRD_IDS = ["a/../b", "b", "x/./y", "x/y", "%2F", "?q", "#h", "with space", "naïve/日本語", "..", ".", "..x", "q.json",
+             "dir/", "../../etc/passwd"]
+SHARED_PARAGRAPH = ("The harbour authority confirmed on Tuesday that the northern breakwater will be rebuilt over "
+                    "three summers, closing the fishing quay to larger boats until the work is finished.")
+
+
+def browse(app: Starlette, href: str, base: str = "http://localhost/") -> tuple[int, str]:
+    """Follow a link as a browser would (relative to the page, dot segments removed), one
+    request through the app decoded once, as uvicorn decodes it."""
+    url = urllib.parse.urlsplit(urllib.parse.urljoin(base, html.unescape(href)))
+    status, _, body = get(app, url.path + ("?" + url.query if url.query else ""))
+    return status, body.decode("utf-8")
+
+
+def links(page: str, prefix: str) -> dict[str, str]:
+    """Link text -> href of the page's links under ``prefix``."""
+    return {html.unescape(text): href for href, text in re.findall(rf'<a href="({prefix}[^"]*)">([^<]*)</a>', page)}
+
+
+def test_every_id_round_trips_through_links_and_json_twins(tmp_path: Path) -> None:
+    """Item 15: ids with ``..`` or ``/`` gave links the browser rewrites (``a/../b`` opened
+    ``b``); every id and source name, followed from the pages' own links and JSON links, now
+    opens its own page."""
+    # A browser (and urljoin) rewrites the literal path: the test's resolver is browser-like.
+    assert urllib.parse.urljoin("http://localhost/documents", "/documents/a/../b") == "http://localhost/documents/b"
+    rows = [{"id": i, "source": i, "text": f"Item number {k} opens with words of its own, {i!r} and more. "
+                                           + SHARED_PARAGRAPH}
+            for k, i in enumerate(WEIRD_IDS)]
+    corpus = tmp_path / "weird.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    index = tmp_path / "weird.twicetold"
+    with Index.create(index) as ix:
+        ix.add([corpus])
+    results = scan_to([corpus], tmp_path / "results")
+    for app in (create_app(results), create_app(index_path=index)):
+        status, listing = browse(app, "/documents?size=100")
+        assert status == 200
+        found = links(listing, "/documents/")
+        assert set(found) == set(WEIRD_IDS)
+        for doc_id, href in found.items():
+            status, page = browse(app, href)
+            assert status == 200, (doc_id, href)
+            assert re.search(r"<h1>(.*?)</h1>", page).group(1) == html.escape(doc_id), (doc_id, href)  # type: ignore[union-attr]
+            (twin,) = re.findall(r'<a class="tt-twin" href="([^"]+)"', page)
+            status, data = browse(app, twin, urllib.parse.urljoin("http://localhost/", html.unescape(href)))
+            assert status == 200 and json.loads(data)["document"]["id"] == doc_id, (doc_id, twin)
+            if app.state.twicetold.results is not None:  # the pairs link the other documents by the same rule
+                for other, other_href in links(page, "/documents/").items():
+                    assert found[other] == other_href
+    app = create_app(results)
+    status, listing = browse(app, "/sources")
+    names = links(listing, "/sources/")
+    assert set(names) == set(WEIRD_IDS)
+    for name, href in names.items():
+        status, page = browse(app, href + ("&" if "?" in href else "?") + "size=1")
+        assert status == 200 and re.search(r"<h1>Source (.*?)</h1>", page) is not None, (name, href)
+        assert html.escape(name) in page
+        (twin,) = re.findall(r'<a class="tt-twin" href="([^"]+)"', page)
+        status, data = browse(app, twin)
+        assert status == 200 and json.loads(data)["source"]["source"] == name, (name, twin)
+    # A pager keeps the encoded path: page 2 of a source's documents is that source's.
+    index_app = create_app(index_path=index)
+    status, first = browse(index_app, "/documents?size=2")
+    (next_href,) = re.findall(r'<a href="([^"]+)" rel="next">', first)
+    assert browse(index_app, next_href)[0] == 200
+
+
+@pytest.fixture(scope="module")
+def damaged_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
+    """An index whose middle half was overwritten with garbage: it opens, its data pages do not read."""
+    from twicetold.model import Document
+    from twicetold.synthetic import CorpusSpec, generate
+
+    from .test_index import damage
+
+    tmp = tmp_path_factory.mktemp("damaged")
+    docs, _ = generate(CorpusSpec(n_docs=200, seed=1, mean_chars=1000))
+    with Index.create(tmp / "intact.twicetold") as index:
+        index.add_documents([Document(d["id"], d["text"], d.get("source"), d.get("date")) for d in docs])
+    return damage(tmp / "intact.twicetold", tmp / "damaged.twicetold", "garbage"), docs
+
+
+def test_damaged_index_answers_500_in_the_error_shape(damaged_index: tuple[Path, list[dict[str, str]]]) -> None:
+    """Item 15: a damaged index answered some queries with a raw sqlite3 traceback."""
+    path, docs = damaged_index
+    app = create_app(index_path=path)
+    with local(app) as c:  # raises what the app lets out, as a server would log it
+        body = assert_error(c.get("/query.json", params={"text": docs[150]["text"]}), 500)
+        assert "damaged" in body["error"] and len(body["errors"]) == 2  # the message and the hint
+        page = c.post("/query", data={"text": docs[150]["text"]})
+        assert page.status_code == 500 and "Error 500" in page.text and "damaged" in page.text
+        answers = [c.get(f"/documents/{d['id']}.json") for d in docs[100:200:20]]
+        assert {a.status_code for a in answers} <= {200, 500}
+        for a in answers:
+            if a.status_code == 500:
+                assert "damaged" in assert_error(a, 500)["error"]
+    status, _, raw = get(app, "/query.json?text=" + urllib.parse.quote(docs[150]["text"]))
+    assert status == 500 and "damaged" in json.loads(raw)["error"]

@@ -40,3 +40,7 @@ class OutputError(TwicetoldError):
     """The results cannot be written (existing folder without --force, no permission...)."""
 
     exit_code = 4
+
+
+class IndexDamagedError(InputError):
+    """An index file is damaged (truncated, overwritten): SQLite finds it malformed."""

@@ -59,8 +59,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import sqlite3
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -78,7 +78,7 @@ from . import _kernels, readers
 from .align import AlignedText, align
 from .cluster import CorpusInfo, passage_clusters
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
-from .errors import InputError, OutputError, TwicetoldError
+from .errors import IndexDamagedError, InputError, OutputError, TwicetoldError
 from .lsh import bands_for
 from .model import Document, InputProblem, Pair, Passage
 from .normalize import tokenize
@@ -169,12 +169,14 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 @dataclass(frozen=True)
 class AddResult:
-    """What one ``add`` did: its batch number, the documents added, input problems, seconds."""
+    """What one ``add`` did: its batch number, the documents added, input problems, seconds,
+    and whether it created the index."""
 
     batch: int
     added: int
     problems: list[InputProblem]
     seconds: float
+    created: bool = False  # this add created the index (see Index.add_or_create)
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,14 @@ def _chunks(docs: Iterable[Document]) -> Iterator[list[Document]]:
         yield chunk
 
 
+_DOCUMENT_COLUMNS = "d.id, t.text, d.source, d.date, d.meta, d.encoding, d.warnings, d.origin"
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite found the file malformed (not busy, full or misused)."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_CORRUPT
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     message = str(exc).lower()
     return "locked" in message or "busy" in message
@@ -337,9 +347,14 @@ class Index:
         self._writer: sqlite3.Connection | None = None
         self._closed = False
         try:
-            self._check_and_migrate()
-            meta = self._meta(self._reader())
-            self.config: ScanConfig = _config_from_dict(json.loads(meta["config"]), self.path)
+            with self._guard():
+                self._check_and_migrate()
+                meta = self._meta(self._reader())
+            try:
+                stored = json.loads(meta["config"])
+            except (KeyError, ValueError) as exc:
+                raise self._damaged(exc) from exc
+            self.config: ScanConfig = _config_from_dict(stored, self.path)
         except BaseException:
             self.close()
             raise
@@ -365,35 +380,11 @@ class Index:
         if os.path.exists(path):
             raise OutputError(f"{path} already exists",
                               "open it with Index.open, or choose another path")
-        cfg = config or ScanConfig()
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".twicetold-tmp")
-        os.close(fd)
+        tmp = _new_index_file(path, config or ScanConfig())
         try:
-            conn = sqlite3.connect(tmp, isolation_level=None)
-            try:
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute("PRAGMA journal_mode = WAL")  # persistent: readers never wait for the writer
-                _apply_migrations(conn, set())
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
-                    ("config", json.dumps(_config_to_dict(cfg), sort_keys=True)),
-                    ("created_at", _now()),
-                    ("created_by", f"twicetold {_version()}"),
-                    ("postings", "0"),
-                    ("bands", "0"),
-                ])
-                conn.execute("COMMIT")
-            finally:
-                conn.close()  # the last close checkpoints the log into the file and removes it
-            if os.path.exists(path):
-                raise OutputError(f"{path} already exists", "another process created it meanwhile")
-            os.replace(tmp, path)
+            _publish(tmp, path)
         finally:
-            for suffix in ("", "-wal", "-shm"):
-                with suppress(FileNotFoundError):
-                    os.unlink(tmp + suffix)
+            _remove_index_files(tmp)
         return cls(path, timeout=timeout)
 
     @classmethod
@@ -406,6 +397,63 @@ class Index:
             return cls.create(path, config, timeout=timeout)
         except OutputError:  # created by another process between the two checks
             return cls(path, timeout=timeout)
+
+    @classmethod
+    def add_or_create(cls, path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]],
+                      config: ScanConfig | None = None, read_config: ReadConfig | None = None, *,
+                      timeout: float = DEFAULT_TIMEOUT, progress: Progress | None = None, workers: int = 0,
+                      check: Callable[[ScanConfig], None] | None = None) -> tuple[Index, AddResult]:
+        """Add ``inputs`` as one batch to the index at ``path``, creating it with ``config`` when
+        there is none; returns the open index and what was done (``created``: this call made it).
+        ``check`` sees an existing index's configuration before anything of it is added (to
+        refuse options that differ).
+
+        A new index is built with its first batch under a temporary name and put in place only
+        once that batch is committed, so a first add that fails or is interrupted leaves no
+        index, and no index ever has to be deleted: deleting one after a failed first add lost
+        the batches other processes had committed to it meanwhile, and a WAL database cannot be
+        deleted safely while another process may open it. If another process makes the index
+        in the meantime, the batch goes into that one (as a later add would), read back from
+        the temporary index, so standard input is not needed twice.
+        """
+        path = os.fspath(path)
+        names = [os.fspath(p) for p in inputs]
+        if os.path.exists(path):
+            return cls._add_to(path, timeout, check, lambda index: index.add(
+                names, read_config, progress=progress, workers=workers))
+        tmp = _new_index_file(path, config or ScanConfig())
+        try:
+            with cls(tmp, timeout=timeout) as staged:
+                result = staged.add(names, read_config, progress=progress, workers=workers)
+            # Closed: the log is checkpointed into the file and removed, so the file is the whole index.
+            if os.path.exists(tmp + "-wal"):
+                raise OutputError(f"the new index {path} could not be completed: its write-ahead log remains",
+                                  "try again; nothing was added")
+            try:
+                _publish(tmp, path)
+            except OutputError:  # another process created the index while this batch was read
+                pass
+            else:
+                _remove_index_files(tmp)  # before opening it: SQLite warns of a database with two names
+                return cls(path, timeout=timeout), replace(result, created=True)
+            with cls(tmp, timeout=timeout) as staged:
+                return cls._add_to(path, timeout, check, lambda index: index.add_documents(
+                    staged._documents(), inputs=names, progress=progress, problems=result.problems,
+                    workers=workers))
+        finally:
+            _remove_index_files(tmp)
+
+    @classmethod
+    def _add_to(cls, path: str, timeout: float, check: Callable[[ScanConfig], None] | None,
+                add: Callable[[Index], AddResult]) -> tuple[Index, AddResult]:
+        index = cls(path, timeout=timeout)
+        try:
+            if check is not None:
+                check(index.config)
+            return index, add(index)
+        except BaseException:
+            index.close()
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
@@ -420,8 +468,7 @@ class Index:
             conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         except sqlite3.DatabaseError as exc:  # "file is not a database" shows at the first statement
             conn.close()
-            raise IndexSchemaError(f"{self.path} is not a twicetold index ({exc})",
-                                   "give the path of a file made by `twicetold index add`") from exc
+            raise self._unreadable(exc) from exc
         with self._lock:
             self._connections.append(conn)
         return conn
@@ -441,8 +488,7 @@ class Index:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
-            raise IndexSchemaError(f"{self.path} is not a twicetold index ({exc})",
-                                   "give the path of a file made by `twicetold index add`") from exc
+            raise self._unreadable(exc) from exc
         if app_id != APPLICATION_ID or "_twicetold_migrations" not in tables:
             raise IndexSchemaError(f"{self.path} is not a twicetold index",
                                    "give the path of a file made by `twicetold index add`")
@@ -467,6 +513,28 @@ class Index:
             self._writer.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         return self._writer
 
+    def _unreadable(self, exc: sqlite3.DatabaseError) -> TwicetoldError:
+        """What opening a file SQLite cannot read means: a damaged index, or no index at all."""
+        if _is_damage(exc):
+            return self._damaged(exc)
+        return IndexSchemaError(f"{self.path} is not a twicetold index ({exc})",
+                                "give the path of a file made by `twicetold index add`")
+
+    def _damaged(self, exc: BaseException) -> IndexDamagedError:
+        return IndexDamagedError(f"{self.path} is damaged ({exc})",
+                                 "restore it from a backup, or build it again with twicetold index add "
+                                 "(sqlite3's PRAGMA integrity_check lists what is broken)")
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite finding the file malformed, at any statement, raised as IndexDamagedError."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
+
     @staticmethod
     def _meta(conn: sqlite3.Connection) -> dict[str, str]:
         return dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -489,6 +557,10 @@ class Index:
                         "try again when the other add or remove has finished, or give a longer timeout",
                     ) from exc
                 raise
+            except sqlite3.DatabaseError as exc:
+                if _is_damage(exc):
+                    raise self._damaged(exc) from exc
+                raise
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -498,6 +570,8 @@ class Index:
                 if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower():
                     raise OutputError(f"cannot write to {self.path}: {exc}",
                                       "free some disk space; the index is unchanged") from exc
+                if isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc):
+                    raise self._damaged(exc) from exc
                 raise
 
     @contextmanager
@@ -505,11 +579,12 @@ class Index:
         """A read transaction: every statement inside sees the index as of one commit, so a
         query running while a batch is added sees all of that batch or none of it."""
         conn = self._reader()
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
+        with self._guard():
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
 
     # ------------------------------------------------------------ writing
 
@@ -677,21 +752,39 @@ class Index:
 
     def __len__(self) -> int:
         """Documents in the index (a counter kept in step with every write: no table scan)."""
-        return int(self._reader().execute("SELECT value FROM meta WHERE key = 'documents'").fetchone()[0])
+        with self._guard():
+            return int(self._reader().execute("SELECT value FROM meta WHERE key = 'documents'").fetchone()[0])
 
     def __contains__(self, doc_id: object) -> bool:
-        return self._reader().execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+        with self._guard():
+            return self._reader().execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
 
     def get(self, doc_id: str) -> Document | None:
         """The indexed document with this id (text and metadata as added), or None."""
         with self._snapshot() as conn:
-            row = conn.execute(
-                "SELECT d.id, t.text, d.source, d.date, d.meta, d.encoding, d.warnings, d.origin "
-                "FROM documents d JOIN texts t ON t.doc = d.doc WHERE d.id = ?", (doc_id,)).fetchone()
-        if row is None:
-            return None
-        return Document(row[0], _text_of(row[1]), row[2], row[3], json.loads(row[4]), row[5],
-                        json.loads(row[6]), row[7])
+            row = conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents d JOIN texts t ON t.doc = d.doc "
+                               "WHERE d.id = ?", (doc_id,)).fetchone()
+        return None if row is None else self._document_of(row)
+
+    def _document_of(self, row: tuple[Any, ...]) -> Document:
+        try:
+            return Document(row[0], _text_of(row[1]), row[2], row[3], json.loads(row[4]), row[5],
+                            json.loads(row[6]), row[7])
+        except (ValueError, TypeError, AttributeError) as exc:  # rows that SQLite reads but are garbage
+            raise self._damaged(exc) from exc
+
+    def _documents(self) -> Iterator[Document]:
+        """Every document as it was added, in the order added (a chunk read at a time)."""
+        last = 0
+        while True:
+            with self._snapshot() as conn:
+                rows = conn.execute(f"SELECT d.doc, {_DOCUMENT_COLUMNS} FROM documents d JOIN texts t ON t.doc = d.doc "
+                                    "WHERE d.doc > ? ORDER BY d.doc LIMIT ?", (last, CHUNK_DOCS)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield self._document_of(row[1:])
+            last = rows[-1][0]
 
     def stats(self) -> IndexStats:
         """Counts, size on disk and configuration of the index."""
@@ -802,17 +895,23 @@ class Index:
                 shared[doc] = shared.get(doc, 0) + 1
         return {doc for doc, n in shared.items() if n >= cfg.min_shared}
 
-    @staticmethod
-    def _candidates(conn: sqlite3.Connection, docs: set[int]) -> list[_Candidate]:
+    def _candidates(self, conn: sqlite3.Connection, docs: set[int]) -> list[_Candidate]:
         out: list[_Candidate] = []
+        size = 4 * self.config.sketch.num_perm
         ordered = sorted(docs)
         for start in range(0, len(ordered), MAX_SQL_VALUES):
             rows = conn.execute(
                 "SELECT d.doc, d.id, d.date_key, d.n_tokens, d.signature, t.text, d.source, d.date "
                 "FROM documents d JOIN texts t ON t.doc = d.doc WHERE d.doc IN (SELECT value FROM json_each(?))",
                 (json.dumps(ordered[start:start + MAX_SQL_VALUES]),)).fetchall()
-            out += [_Candidate(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype="<u4").astype(np.uint32),
-                               _text_of(r[5]), r[6], r[7]) for r in rows]
+            for r in rows:
+                try:
+                    if len(r[4]) != size:
+                        raise ValueError(f"document {r[1]!r} has a signature of {len(r[4])} bytes, not {size}")
+                    out.append(_Candidate(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype="<u4").astype(np.uint32),
+                                          _text_of(r[5]), r[6], r[7]))
+                except (ValueError, TypeError, AttributeError) as exc:  # rows SQLite reads but that are garbage
+                    raise self._damaged(exc) from exc
         out.sort(key=lambda c: c.doc)
         return out
 
@@ -900,6 +999,59 @@ def _apply_migrations(conn: sqlite3.Connection, applied: set[str]) -> None:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def _new_index_file(path: str, config: ScanConfig) -> str:
+    """An empty index in a new file next to ``path`` (a temporary name, for :func:`_publish`)."""
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    while True:
+        tmp = os.path.join(parent, f".{os.path.basename(path)}.{secrets.token_hex(6)}.twicetold-tmp")
+        try:
+            # Mode 0666 less the umask, as the results get: mkstemp's 0600 survived the rename.
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent: readers never wait for the writer
+            _apply_migrations(conn, set())
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
+                ("config", json.dumps(_config_to_dict(config), sort_keys=True)),
+                ("created_at", _now()),
+                ("created_by", f"twicetold {_version()}"),
+                ("postings", "0"),
+                ("bands", "0"),
+            ])
+            conn.execute("COMMIT")
+        finally:
+            conn.close()  # the last close checkpoints the log into the file and removes it
+    except BaseException:
+        _remove_index_files(tmp)
+        raise
+    return tmp
+
+
+def _publish(tmp: str, path: str) -> None:
+    """Give the closed index ``tmp`` the name ``path``, never replacing a file there."""
+    try:
+        os.link(tmp, path)  # atomic, and fails when path exists: an index made meanwhile is kept
+    except FileExistsError:
+        raise OutputError(f"{path} already exists", "another process created it meanwhile") from None
+    except OSError:  # a file system without hard links
+        if os.path.exists(path):
+            raise OutputError(f"{path} already exists", "another process created it meanwhile") from None
+        os.replace(tmp, path)
+
+
+def _remove_index_files(tmp: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(FileNotFoundError):
+            os.unlink(tmp + suffix)
 
 
 def read_text(path: str | os.PathLike[str]) -> str:

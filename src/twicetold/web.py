@@ -7,7 +7,10 @@ the endpoint table below builds both the routes and that document, so they canno
 
 One handler renders every error, as ``{"ok": false, "status", "error", "errors"}`` for JSON
 requests and as an HTML page otherwise: unknown ids are 404, bad parameters 400, uploads
-over the cap 413, binary uploads 415, other methods 405.
+over the cap 413, binary uploads 415, other methods 405, the library's errors (a damaged
+index) 500. A request whose Host header names a host the server was not started for is
+refused with 400 (DNS rebinding). Document and source ids are percent-encoded whole in links
+(:func:`item_url`), so every id, ``a/../b`` included, opens its own page.
 
 Uploads are read as a stream and cut off at ``max_upload_bytes`` whatever the client's
 ``Content-Length`` says, so a huge upload costs at most that much memory and the server keeps
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import sqlite3
 import time
 import traceback
@@ -131,6 +135,9 @@ async def handle_error(request: Request, exc: Exception) -> Response:
             message = f"Method {request.method} not allowed here; use {headers['allow']}"
         errors = [message] if str(exc.detail) in (message, "Not Found", "Method Not Allowed") \
             else [message, str(exc.detail)]
+    elif isinstance(exc, TwicetoldError):  # the library's own words, e.g. a damaged index
+        status, message = 500, exc.message
+        errors = [exc.message, *([exc.hint] if exc.hint else [])]
     else:
         status, message = 500, "Internal server error"
         errors = [f"{type(exc).__name__}: {exc}"]
@@ -158,6 +165,7 @@ class AppState:
     texts: TextLoader
     env: Environment
     max_upload_bytes: int
+    hosts: frozenset[str] | None = frozenset()  # host names requests may name; None: any
     cache: dict[str, Any] = field(default_factory=dict)
 
     def cached(self, key: str, make: Callable[[], Any]) -> Any:
@@ -214,15 +222,52 @@ def paginate(rows: list[Any], page: int, size: int) -> dict[str, Any]:
             "rows": rows[(page - 1) * size: page * size]}
 
 
-def resolve_id(request: Request, raw: str, exists: Callable[[str], bool]) -> str:
+def resolve_id(request: Request, raw: str, exists: Callable[[str], bool], prefix: str | None = None) -> str:
     """The id in a detail path, without a ``.json`` suffix that asks for the JSON twin (unless
-    an id really ends in ``.json`` and its stem does not exist)."""
-    if raw.endswith(".json"):
-        stem = raw[:-5]
-        if exists(stem) or not exists(raw):
-            return stem
-        request.scope["twicetold.html"] = True  # the id is "x.json" itself: HTML unless format=json
-    return raw
+    an id really ends in ``.json`` and its stem does not exist).
+
+    With ``prefix`` (the page's path before the id), an id no path can carry comes as
+    ``?id=`` after an empty one (see :func:`item_url`), and the page's own path, encoded as
+    its links encode it, is kept for its JSON twin and pager links.
+    """
+    key = raw
+    if prefix is not None and raw in ("", ".json") and "id" in request.query_params:
+        key = request.query_params["id"]
+    elif raw.endswith(".json"):
+        if exists(raw[:-5]) or not exists(raw):
+            key = raw[:-5]
+        else:
+            request.scope["twicetold.html"] = True  # the id is "x.json" itself: HTML unless format=json
+    if prefix is not None:
+        request.scope["twicetold.path"] = item_path(prefix, key)
+    return key
+
+
+def _dot_segment(key: str) -> bool:
+    # A path segment "", "." or ".." is dropped or climbs one level in every browser, however
+    # it is encoded (URL parsers read %2E as a dot there).
+    return key in ("", ".", "..")
+
+
+def item_path(prefix: str, key: str) -> str:
+    """The path part of :func:`item_url`."""
+    return f"{prefix}/" if _dot_segment(key) else f"{prefix}/{urllib.parse.quote(key, safe='')}"
+
+
+def item_url(prefix: str, key: str) -> str:
+    """The page of a document or source: its id percent-encoded whole, slashes included, so a
+    browser cannot rewrite it (``a/../b`` would open ``b``); ids a path cannot hold go in ``?id=``."""
+    path = item_path(prefix, key)
+    return path + "?id=" + urllib.parse.quote(key, safe="") if _dot_segment(key) else path
+
+
+HTTP_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.IGNORECASE)
+
+
+def http_href(value: object) -> str | None:
+    """``value`` if it is an absolute http(s) URL, to link to; None for anything else
+    (``javascript:``, ``data:``, relative URLs, control characters), which is shown as text."""
+    return value if isinstance(value, str) and HTTP_URL.fullmatch(value) else None
 
 
 def int_id(raw: str, what: str) -> int:
@@ -245,17 +290,24 @@ class Page:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def page_path(request: Request) -> str:
+    """The current page's path, encoded as the links to it are (``request.url.path`` is decoded:
+    an id's ``%2F`` would come back as a slash)."""
+    path: str | None = request.scope.get("twicetold.path")
+    return path if path is not None else urllib.parse.quote(request.url.path, safe="/")
+
+
 def url_with(request: Request, **params: Any) -> str:
     """The current URL with some query parameters replaced."""
     query = dict(request.query_params)
     query.update({k: str(v) for k, v in params.items() if v is not None})
-    return request.url.path + "?" + urllib.parse.urlencode(query)
+    return page_path(request) + "?" + urllib.parse.urlencode(query)
 
 
 def json_twin(request: Request) -> str:
     """The URL of the JSON twin of the current page."""
-    path = request.url.path
-    path = "/.json" if path == "/" else urllib.parse.quote(path + ".json", safe="/")
+    path = page_path(request)
+    path = "/.json" if path == "/" else path + ".json"
     query = request.url.query
     return path + ("?" + query if query else "")
 
@@ -359,7 +411,7 @@ def source_page(request: Request) -> Page:
     """One source: its figures, the sources it reuses and is reused by, documents and pairs."""
     state = state_of(request)
     res = state.need_results()
-    name = resolve_id(request, request.path_params["name"], lambda s: s in res.docs_of_source)
+    name = resolve_id(request, request.path_params["name"], lambda s: s in res.docs_of_source, "/sources")
     stats = {r["source"]: r for r in state.cached("sources", lambda: source_stats(res))}
     if name not in stats:
         raise not_found(f"source {name!r}")
@@ -435,7 +487,7 @@ def document_page(request: Request) -> Page:
     def exists(i: str) -> bool:
         return (res is not None and i in res.doc_by_id) or (state.index is not None and i in state.index)
 
-    doc_id = resolve_id(request, request.path_params["id"], exists)
+    doc_id = resolve_id(request, request.path_params["id"], exists, "/documents")
     if res is not None and doc_id in res.doc_by_id:
         text = state.texts.get(doc_id)
         marks, rows = document_marks(res, doc_id)
@@ -916,15 +968,61 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+ALL_ADDRESSES = ("0.0.0.0", "::", "[::]", "")
+HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^\[\]:@/\\?#\s]+)(?::[0-9]*)?")
+
+
+def allowed_hosts(host: str) -> frozenset[str] | None:
+    """The host names requests may give to a server listening on ``host`` (lower case, IPv6
+    in brackets): the local ones and ``host``; None (any) when it listens on every address."""
+    name = host.strip().lower()
+    if name in ALL_ADDRESSES:
+        return None
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"
+    return LOCAL_NAMES | {name}
+
+
+def host_name(header: str) -> str | None:
+    """The host name of a Host header without its port; None when it is malformed."""
+    match = HOST_HEADER.fullmatch(header.lower())
+    return match.group(1) if match else None
+
+
+class HostCheck:
+    """Refuses (400) requests whose Host header names a host the server was not started for:
+    otherwise a page on another site whose name is made to resolve to this machine (DNS
+    rebinding) could read everything served, with the browser's blessing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state: AppState | None = scope["app"].state.twicetold if scope["type"] == "http" else None
+        if state is not None and state.hosts is not None:
+            header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+            if header is None or host_name(header) not in state.hosts:
+                error = WebError(400, "this server does not answer to that host name",
+                                 [f"Host: {header!r}" if header is not None else "the request has no Host header",
+                                  "to reach it by another name, start it with twicetold serve --host NAME"])
+                response = await handle_error(Request(scope, receive), error)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(results_dir: str | os.PathLike[str] | None = None, index_path: str | os.PathLike[str] | None = None,
-               max_upload_bytes: int = DEFAULT_MAX_UPLOAD) -> Starlette:
+               max_upload_bytes: int = DEFAULT_MAX_UPLOAD, *, host: str = DEFAULT_HOST) -> Starlette:
     """The web application over a results folder, an index, or both.
 
     ``results_dir``: a folder written by ``twicetold scan`` (clusters, sources, documents, pairs).
     ``index_path``: an index built by ``twicetold index add`` (the paste-a-text form; documents
     too when there is no results folder). ``max_upload_bytes``: the largest request body
-    accepted. Raises :class:`~twicetold.errors.TwicetoldError` when neither is given or one
-    cannot be opened.
+    accepted. ``host``: the address it is served at; requests naming another host than it,
+    ``localhost``, ``127.0.0.1`` or ``[::1]`` are refused (any is accepted for ``0.0.0.0`` or
+    ``::``); :func:`serve` adds the host it listens on. Raises
+    :class:`~twicetold.errors.TwicetoldError` when neither is given or one cannot be opened.
 
     >>> app = create_app("results")  # doctest: +SKIP
     >>> get(app, "/pairs/0.json")[0]  # doctest: +SKIP
@@ -942,10 +1040,14 @@ def create_app(results_dir: str | os.PathLike[str] | None = None, index_path: st
 
         index = Index.open(index_path)
     state = AppState(results, index, os.fspath(index_path) if index_path is not None else None,
-                     TextLoader(results, index), environment(), max_upload_bytes)
-    state.env.globals.update(version=__version__)
-    handlers: dict[Any, Any] = {HTTPException: handle_error, WebError: handle_error, Exception: handle_error}
-    app = Starlette(routes=routes(), exception_handlers=handlers, middleware=[Middleware(SecurityHeaders)])
+                     TextLoader(results, index), environment(), max_upload_bytes, allowed_hosts(host))
+    state.env.globals.update(version=__version__, http_href=http_href,
+                             doc_url=lambda i: item_url("/documents", i), source_url=lambda n: item_url("/sources", n))
+    # TwicetoldError has its own entry: the one for Exception answers, then re-raises (server logs).
+    handlers: dict[Any, Any] = {HTTPException: handle_error, WebError: handle_error, TwicetoldError: handle_error,
+                                Exception: handle_error}
+    app = Starlette(routes=routes(), exception_handlers=handlers,
+                    middleware=[Middleware(SecurityHeaders), Middleware(HostCheck)])
     app.state.twicetold = state
     return app
 
@@ -985,8 +1087,12 @@ def get(app: ASGIApp, path: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def serve(app: Starlette, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Run ``app`` with uvicorn until interrupted."""
+    """Run ``app`` with uvicorn until interrupted; it answers to ``host`` too."""
     import uvicorn
+
+    state: AppState = app.state.twicetold
+    more = allowed_hosts(host)
+    state.hosts = None if more is None or state.hosts is None else state.hosts | more
 
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
 
@@ -1003,5 +1109,5 @@ def describe(app: Starlette) -> str:
     return " and ".join(parts)
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_MAX_UPLOAD", "DEFAULT_PORT", "ENDPOINTS", "WebError", "create_app", "describe",
-           "get", "openapi", "serve"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_MAX_UPLOAD", "DEFAULT_PORT", "ENDPOINTS", "WebError", "allowed_hosts", "create_app",
+           "describe", "get", "openapi", "serve"]
