@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -12,8 +14,46 @@ SEEDS = SHARED / "seeds"
 DATA = SHARED / "data"
 
 
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip a test that cannot run here, or fail it when ``CI=true``: CI must run them all."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: these tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def shared_missing() -> str | None:
+    """Why the shared data cannot be used, or None when it can."""
+    missing = [str(p) for p in (SEEDS, DATA) if not p.is_dir()]
+    if not missing:
+        return None
+    return (f"../shared/ not found (no {' or '.join(missing)}): the seeds and labelled data live "
+            "beside the repository, in a folder named shared/ (TWICETOLD_SHARED may name another)")
+
+
 @pytest.fixture(scope="session")
-def seed_texts() -> tuple[str, str]:
+def shared_data() -> Path:
+    """The shared folder (``SEEDS``, ``DATA``). Every test that reads it asks for this fixture,
+    directly, through another fixture or with ``@pytest.mark.usefixtures("shared_data")``:
+    without the folder the test is skipped with the reason, or failed when ``CI=true``."""
+    reason = shared_missing()
+    if reason:
+        skip_or_fail(reason)
+    return SHARED
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "shared_data: reads ../shared/ (set on every test that asks for the "
+                                       "shared_data fixture, so -m 'not shared_data' leaves them out)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
+
+
+@pytest.fixture(scope="session")
+def seed_texts(shared_data: Path) -> tuple[str, str]:
     """The two seed articles, read as twicetold reads them (UTF-8, no newline translation)."""
     a, b = sorted(SEEDS.glob("*.txt"))
     return tuple(open(p, encoding="utf-8", newline="").read() for p in (a, b))  # type: ignore[return-value]
@@ -31,7 +71,7 @@ def scan_to(inputs: list[Path], out: Path, *extra: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seed_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seed_results(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     """The seeds scanned into a results folder (shared by the report, web and browser tests)."""
     return scan_to([SEEDS], tmp_path_factory.mktemp("seeds") / "results")
 

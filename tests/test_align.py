@@ -5,9 +5,15 @@ from __future__ import annotations
 import random
 
 import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from twicetold import PassageConfig, align
+from twicetold.align import EDGE_PUNCTUATION, _cluster_end, _cluster_start, _widen_ascii, _widen_clusters
 from twicetold.evaluation import char_overlap
+from twicetold.model import Passage
+from twicetold.normalize import tokenize
 
 WORDS = (
     "harbor council vote budget strike minister river bridge storm farmers grain price rail union court "
@@ -118,3 +124,144 @@ def test_short_common_phrase_is_not_a_passage() -> None:
     b = prose(rng, 60) + " " + phrase + " " + prose(rng, 60)
     assert align(a, b) == []
     assert len(align(a, b, PassageConfig(min_length=20))) == 1
+
+
+# ---------------------------------------------------------------- edges on grapheme clusters (issue #15)
+
+FAMILY = "\U0001F469\u200d\U0001F469\u200d\U0001F467"  # woman, woman, girl: one cluster of five code points
+FAMILY_2 = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # man, woman, girl: ends like FAMILY
+FR, DE = "\U0001F1EB\U0001F1F7", "\U0001F1E9\U0001F1EA"  # flags: two regional indicators each
+CORE = prose(random.Random(15), 45).rstrip(".")  # the shared words: starts and ends with a letter or digit
+
+
+def boundaries(text: str) -> set[int]:
+    """Every grapheme cluster boundary of ``text``, from segmenting the whole text."""
+    return {0, *(m.end() for m in regex.finditer(r"\X", text))}
+
+
+def assert_edges_on_boundaries(a: str, b: str, passages: list[Passage]) -> None:
+    ba, bb = boundaries(a), boundaries(b)
+    for p in passages:
+        assert {p.a_start, p.a_end} <= ba, (p, a[p.a_start - 3 : p.a_start + 3], a[p.a_end - 3 : p.a_end + 3])
+        assert {p.b_start, p.b_end} <= bb, (p, b[p.b_start - 3 : p.b_start + 3], b[p.b_end - 3 : p.b_end + 3])
+
+
+# Each side: (outside before, inside before, shared core, inside after, outside after). The passage
+# must be exactly inside before + core + inside after, on each side.
+EDGE_CASES = {
+    "ZWJ sequence shared whole": (("", FAMILY, CORE, FAMILY + "!", ""), ("", FAMILY, CORE, FAMILY + "!", "")),
+    "ZWJ sequences that end alike": ((FAMILY_2, "", CORE, "", FAMILY_2), (FAMILY, "", CORE, "", FAMILY)),
+    "emoji joined in one text only": (("\U0001F469\u200d\U0001F467", "", CORE, "", ""),
+                                      ("\U0001F467", "", CORE, "", "")),
+    "full stop with an accent in one text": (("", "", CORE, "", ".\u0301"), ("", "", CORE, "", ".")),
+    "marks on shared punctuation": (("", "", CORE, "!\u0301\u0302\u0303?", ""),
+                                    ("", "", CORE, "!\u0301\u0302\u0303?", "")),
+    "flags shared": (("", FR + DE, CORE, "", ""), ("", FR + DE, CORE, "", "")),
+    "regional indicators paired otherwise": ((FR + DE, "", CORE, "", ""), ("\U0001F1F7" + DE, "", CORE, "", "")),
+    "Hangul jamo after shared punctuation": (("", "", CORE, ".", "\u1100\u1161\u11a8"),
+                                             ("", "", CORE, ".", "\u1100\u1161")),
+    "Thai vowel sign on a matched consonant": (("", "", CORE + " ตลาด", "\u0e34", ""),
+                                               ("", "", CORE + " ตลาด", "", "")),
+    "skin tone on a matched letter": (("", "", CORE, "\U0001F3FD", ""), ("", "", CORE, "", "")),
+    "Arabic number sign before matched digits": (("", "\u0600", "2024 " + CORE, "", ""),
+                                                 ("", "", "2024 " + CORE, "", "")),
+    "a hundred marks on a quotation mark": (('"' + "\u0301" * 100, "", CORE, "", ""), ('"', "", CORE, "", "")),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_passage_edges_fall_on_grapheme_cluster_boundaries(case: str) -> None:
+    """Widening over shared punctuation takes whole clusters that are the same in both texts;
+    a cluster straddling a matched word's edge is taken whole."""
+    rng = random.Random(case)
+    texts, expected = [], []
+    for out_l, in_l, core, in_r, out_r in EDGE_CASES[case]:
+        texts.append(f"{prose(rng, 30)} {out_l}{in_l}{core}{in_r}{out_r} {prose(rng, 30)}")
+        expected.append(in_l + core + in_r)
+    a, b = texts
+    (p,) = align(a, b)
+    assert (a[p.a_start : p.a_end], b[p.b_start : p.b_end]) == tuple(expected)
+    assert_edges_on_boundaries(a, b, [p])
+
+
+# Pieces that carry a passage's edge punctuation (shared by both texts) ...
+PUNCTUATION = ['"', "(", "«", "»", ".", ",", "!", "…", "—", "!\u0301", ".\u0308\u0323", "\U0001F467", FAMILY,
+               FR, DE, "\u2764\ufe0f", "\U0001F44D\U0001F3FD", "#\ufe0f\u20e3", "\u3002"]
+# ... words that may open or close the shared text ...
+EDGE_WORDS = ["harbour", "cafe\u0301", "Zoe\u0308", "\u1112\u1161\u11ab\u1100\u116e\u11a8", "한국어", "กิน",
+              "ตลาด", "नमस्ते", "2024", "Ελλάδα"]
+# ... and what may stand right before or after the shared text in one text only: pieces that join
+# a cluster with the shared text's first or last character without changing its words.
+OUTSIDE_BEFORE = ['"', "\U0001F469\u200d", "\u200d", "\U0001F1EB", "\U0001F1F7", "\u0600", FAMILY, "\U0001F467"]
+OUTSIDE_AFTER = ["\u0301", "\u0e34", "\U0001F3FD", "\u200d\U0001F466", "\U0001F1F7", "\u20e3", "!", FR]
+
+
+@st.composite
+def pairs_sharing_a_passage(draw: st.DrawFn) -> tuple[str, str, tuple[int, int], tuple[int, int]]:
+    """Two texts sharing ``punctuation + core + punctuation``, with clusters that join it at
+    either edge in one or both texts; returns the texts and the core's span in each."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    pieces = st.lists(st.sampled_from(PUNCTUATION), max_size=3).map("".join)
+    before, after = draw(pieces), draw(pieces)
+    core = f"{draw(st.sampled_from(EDGE_WORDS))} {prose(rng, 40)} {draw(st.sampled_from(EDGE_WORDS))}"
+    outside_before = st.lists(st.sampled_from(OUTSIDE_BEFORE), max_size=2).map("".join)
+    outside_after = st.lists(st.sampled_from(OUTSIDE_AFTER), max_size=2).map("".join)
+    texts, spans = [], []
+    for _ in range(2):
+        head = f"{prose(rng, 30)} {draw(outside_before)}{before}"
+        texts.append(f"{head}{core}{after}{draw(outside_after)} {prose(rng, 30)}")
+        spans.append((len(head), len(head) + len(core)))
+    return texts[0], texts[1], spans[0], spans[1]
+
+
+@settings(derandomize=True, max_examples=150, deadline=None, database=None)
+@given(pairs_sharing_a_passage())
+def test_edges_near_joining_characters_are_cluster_boundaries(
+        pair: tuple[str, str, tuple[int, int], tuple[int, int]]) -> None:
+    a, b, (a0, a1), (b0, b1) = pair
+    passages = align(a, b)
+    assert_edges_on_boundaries(a, b, passages)
+    # The shared text is still found, whole, and the passage reaches no further than the
+    # clusters next to it (no space is crossed).
+    (p,) = [p for p in passages if p.a_start <= a0 and a1 <= p.a_end and p.b_start <= b0 and b1 <= p.b_end]
+    for extra in (a[p.a_start : a0], a[a1 : p.a_end], b[p.b_start : b0], b[b1 : p.b_end]):
+        assert not any(c.isspace() for c in extra), (extra, p)
+    # Where the core's edges are cluster boundaries in both texts and the passage holds no
+    # word past them, what widening added is the same in both, punctuation only, at most
+    # EDGE_PUNCTUATION clusters. (The tokenizer reads U+FE0F, the emoji presentation
+    # selector, as a word: "❤\ufe0f" ends a passage with a word of its own.)
+    ba, bb = boundaries(a), boundaries(b)
+    for (sa, ea), (sb, eb), edge_a, edge_b in (((p.a_start, a0), (p.b_start, b0), a0, b0),
+                                             ((a1, p.a_end), (b1, p.b_end), a1, b1)):
+        if edge_a in ba and edge_b in bb and not len(tokenize(a[sa:ea])) and not len(tokenize(b[sb:eb])):
+            assert a[sa:ea] == b[sb:eb], (a[sa:ea], b[sb:eb])
+            assert not any(c.isalnum() for c in a[sa:ea])
+            assert len(regex.findall(r"\X", a[sa:ea])) <= EDGE_PUNCTUATION
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from([*PUNCTUATION, *EDGE_WORDS, *OUTSIDE_BEFORE, *OUTSIDE_AFTER, " ", "\r\n", "\r",
+                                 "\u0301" * 40, FR * 12, "x"]), max_size=12).map("".join))
+def test_cluster_start_and_end_agree_with_segmenting_the_whole_text(text: str) -> None:
+    """The edge helpers look at a few characters around one offset; they find the same
+    boundaries as segmenting the whole text (long runs of marks and of flags included)."""
+    cuts = sorted(boundaries(text) | {len(text)})
+    for i in range(len(text) + 1):
+        assert _cluster_start(text, i) == max(c for c in cuts if c <= i)
+        assert _cluster_end(text, i) == min(c for c in cuts if c >= i)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, database=None)
+@given(st.data())
+def test_ascii_shortcut_widens_like_the_cluster_walk(data: st.DataObject) -> None:
+    """Where every character near the edges is ASCII, ``_widen`` takes a character at a time;
+    that gives what walking grapheme clusters gives."""
+    texts = st.text(st.sampled_from(list("ab1 .,!?\"'()-\r\n")), min_size=1, max_size=30)
+    a, b = data.draw(texts), data.draw(texts)
+    spans = []
+    for text in (a, b):
+        cuts = sorted(i for i in range(len(text) + 1) if text[i - 1 : i + 1] != "\r\n")
+        start = data.draw(st.sampled_from(cuts))
+        spans.append((start, data.draw(st.sampled_from([c for c in cuts if c >= start]))))
+    (a0, a1), (b0, b1) = spans
+    assert _widen_ascii(a, a0, a1, b, b0, b1) == _widen_clusters(a, a0, a1, b, b0, b1)

@@ -4,15 +4,13 @@ Playwright, against uvicorn serving the app on 127.0.0.1 (a free port, a backgro
 Pages load without console errors; the seeds' pair page shows the shared passage highlighted
 on both sides; the paste-a-text and upload forms, over an index of one seed, find the other;
 the report opened from a file:// URL renders the highlight; a huge upload is refused by the
-real server, which keeps answering. Without Chromium (or Playwright) the tests are skipped,
-unless ``CI=true``: then they fail. Screenshots go to the test's ``tmp_path``; three are also
-copied to ``/tmp/twicetold-shots/`` to be looked at.
+real server, which keeps answering. Without Chromium (or Playwright), or without the seeds
+in ``../shared/``, the tests are skipped, unless ``CI=true``: then they fail. Screenshots go to
+each test's ``tmp_path`` only (pytest keeps the last runs' folders, to be looked at).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import threading
 import time
@@ -26,19 +24,13 @@ from twicetold.index import Index
 from twicetold.report import write_report
 from twicetold.web import create_app
 
+from .conftest import skip_or_fail
 from .test_report import SEED_A, SEED_B, SEEDS, scan_to
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path("/tmp/twicetold-shots")
 UPLOAD_CAP = 256 * 1024
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +38,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed (pip install -e '.[dev]')")
+        skip_or_fail("playwright is not installed (pip install -e '.[dev]')")
     if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
@@ -62,7 +54,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[dict[str, Any]]:
+def served(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, browser: Any) -> Iterator[dict[str, Any]]:
     """uvicorn serving the seeds' results and an index of seed A, in a background thread."""
     import uvicorn
 
@@ -97,12 +89,11 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def shoot(page: Any, tmp_path: Path, name: str, keep: bool = False) -> Path:
+def shoot(page: Any, tmp_path: Path, name: str) -> Path:
+    """A full-page screenshot in the test's own ``tmp_path``."""
     path = tmp_path / name
     page.screenshot(path=str(path), full_page=True)
-    if keep:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SHOTS / name)
+    assert path.read_bytes().startswith(b"\x89PNG"), path
     return path
 
 
@@ -147,7 +138,7 @@ def test_pair_page_shows_the_shared_passage_on_both_sides(served: dict[str, Any]
     page.locator('.tt-side[data-side="a"] mark.tt-p').first.click()
     assert page.locator('.tt-side[data-side="b"] mark.tt-active').count() > 0
     assert page.errors == []
-    shoot(page, tmp_path, "pair.png", keep=True)
+    shoot(page, tmp_path, "pair.png")
 
 
 def test_paste_form_finds_the_other_seed(served: dict[str, Any], page: Any, tmp_path: Path) -> None:
@@ -161,7 +152,7 @@ def test_paste_form_finds_the_other_seed(served: dict[str, Any], page: Any, tmp_
     assert passage(page, ".tt-pair", "a") == seed(SEED_B)[1197:1691]
     assert passage(page, ".tt-pair", "b") == seed(SEED_A)[1894:2387]
     assert page.errors == []
-    shoot(page, tmp_path, "query.png", keep=True)
+    shoot(page, tmp_path, "query.png")
 
 
 def test_upload_form_finds_the_other_seed(served: dict[str, Any], page: Any) -> None:
@@ -195,7 +186,7 @@ def test_report_opened_from_a_file_renders_the_highlight(served: dict[str, Any],
     assert page.locator("svg.tt-plot").count() >= 2
     assert page.errors == []
     page.goto(report.as_uri() + "#pairs")
-    shoot(page, tmp_path, "report.png", keep=True)
+    shoot(page, tmp_path, "report.png")
 
 
 def _raw_post(port: int, headers: str, body_chunks: Iterator[bytes]) -> bytes:
@@ -222,8 +213,8 @@ def _raw_post(port: int, headers: str, body_chunks: Iterator[bytes]) -> bytes:
 def test_huge_upload_to_the_real_server(served: dict[str, Any]) -> None:
     port = served["port"]
     size = 8 * UPLOAD_CAP
-    declared = _raw_post(port, f"POST /query.json HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
-                               f"Content-Length: {size}\r\n\r\n", iter([b"x" * size]))
+    head = f"POST /query.json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\n"
+    declared = _raw_post(port, f"{head}Content-Length: {size}\r\n\r\n", iter([b"x" * size]))
     assert declared.startswith(b"HTTP/1.1 413")
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: the cap is enforced while reading
@@ -231,8 +222,7 @@ def test_huge_upload_to_the_real_server(served: dict[str, Any]) -> None:
             yield b"10000\r\n" + b"y" * 65536 + b"\r\n"
         yield b"0\r\n\r\n"
 
-    streamed = _raw_post(port, "POST /query.json HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
-                               "Transfer-Encoding: chunked\r\n\r\n", chunked())
+    streamed = _raw_post(port, f"{head}Transfer-Encoding: chunked\r\n\r\n", chunked())
     assert streamed.startswith(b"HTTP/1.1 413")
     import urllib.request
 

@@ -15,6 +15,7 @@ from .conftest import DATA, SEEDS
 A, B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_reported_pair_shows_passage_differences_and_parameters() -> None:
     e = explain([SEEDS], B, A)
     assert e.reported and e.dropped_at is None
@@ -28,6 +29,7 @@ def test_reported_pair_shows_passage_differences_and_parameters() -> None:
     assert stages["candidates"].passed and stages["align"].passed and not stages["near"].passed
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_short_shared_run_is_dropped_at_alignment_with_the_reason() -> None:
     # Clough g2pC_taske shares only a seven-word run with its source.
     e = explain([DATA / "clough_stevenson" / "corpus-20090418"], "g2pC_taske", "orig_taske")
@@ -64,6 +66,7 @@ def test_members_of_one_cluster_are_paired_through_the_canonical_member(tmp_path
     assert not e.reported and e.dropped_at == "pairs"
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_unknown_id_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no document 'nope'"):
         explain([SEEDS], A, "nope")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import twicetold
 from twicetold.evaluation import char_overlap, clough_pairing, pan_ceiling, pan_gold, pan_score, shared_folder, spans_on
 
-from .conftest import DATA, SEEDS
+from .conftest import DATA, REPO, SEEDS
 
 
 def test_seeds_scan_reports_one_partial_pair(seed_texts: tuple[str, str]) -> None:
@@ -25,6 +27,7 @@ def test_seeds_scan_reports_one_partial_pair(seed_texts: tuple[str, str]) -> Non
         assert char_overlap([(start, end)], spans_on(result, doc, other)).f1 > 0.99
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_clough_stevenson_pairs_copied_answers_and_no_independent_ones() -> None:
     data = DATA / "clough_stevenson"
     result = twicetold.scan([data / "corpus-20090418"])
@@ -40,6 +43,7 @@ def test_clough_stevenson_pairs_copied_answers_and_no_independent_ones() -> None
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_data")
 def test_pan13_no_obfuscation_pairs_and_passages() -> None:
     data = DATA / "pan13_noobf_public"
     result = twicetold.scan([data])
@@ -57,6 +61,7 @@ def test_pan13_no_obfuscation_pairs_and_passages() -> None:
     assert len(not_text) == 1 and "README.md" in not_text[0].message
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_seed_files_are_not_modified_by_scan(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in SEEDS.iterdir()}
     twicetold.write_results(twicetold.scan([SEEDS]), tmp_path / "out")
@@ -78,3 +83,26 @@ def test_shared_folder_found_beside_the_repository_a_clone_came_from(tmp_path: P
     monkeypatch.setenv("TWICETOLD_SHARED", str(tmp_path))
     assert shared_folder(clone) == tmp_path
     assert shared_folder(tmp_path / "nowhere" / "repo") == tmp_path
+
+
+@pytest.mark.parametrize("ci", [False, True], ids=["local", "CI"])
+def test_without_shared_data_its_tests_skip_with_the_reason_or_fail_in_ci(tmp_path: Path, ci: bool) -> None:
+    """A clone without ``../shared/``: the tests that read it are skipped, saying why (not an
+    error in a fixture); with ``CI=true`` they fail, saying the same. Run as a separate pytest
+    on this repository's seed tests, with ``TWICETOLD_SHARED`` naming an empty folder."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"TWICETOLD_SHARED": str(empty)}
+    if ci:
+        env["CI"] = "true"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "seed",
+                          "tests/test_align.py", "tests/test_real_data.py"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    out = run.stdout + run.stderr
+    reason = f"../shared/ not found (no {empty / 'seeds'} or {empty / 'data'}): the seeds and labelled data live"
+    assert "ValueError" not in out and "FileNotFoundError" not in out, out
+    assert out.count(reason) >= 4, out  # the two seed tests of each module
+    if ci:
+        assert run.returncode == 1 and "CI=true: these tests must run" in out and " passed" not in out, out
+    else:
+        assert run.returncode == 0 and "4 skipped" in out and "error" not in out, out

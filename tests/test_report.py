@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from twicetold.cli import cli
@@ -163,6 +164,7 @@ def test_default_report_path_and_cli(seed_results: Path, tmp_path: Path) -> None
     assert (cli.commands["report"].help or "").strip().splitlines()[-1].strip().startswith("Example: twicetold report")
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_inputs_gone_falls_back_to_recorded_passage_texts(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)

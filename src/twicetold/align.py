@@ -5,7 +5,8 @@ advance together in both texts, with at most ``max_gap`` unanchored words betwee
 one passage, so a changed word or comma never splits it; anchors on other diagonals start
 other passages, so paragraphs moved or repeated are found too. Each passage is then mapped
 from tokens to characters and widened over punctuation that both texts share at its edges
-(a closing full stop or quotation mark).
+(a closing full stop or quotation mark). Edges fall on grapheme cluster boundaries, so a
+passage never takes half of an emoji sequence or a letter without its accents.
 
 The score of a passage is the share of its words, counted on both sides, that lie under a
 shared n-gram: 1.0 for a verbatim copy; about ``1 - rate`` for one with a share ``rate`` of
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from . import _kernels
 from .config import PassageConfig
@@ -28,7 +30,7 @@ MAX_OCCURRENCES = 8  # an anchor repeated more often inside one text is not an a
 MAX_ACTIVE_CHAINS = 64
 MERGE_GAP_FACTOR = 2  # consecutive passages closer than this many max_gaps are one, if the score holds
 TRIM_GAP = 2  # words between a lone edge anchor and the rest of its passage that get it trimmed
-EDGE_PUNCTUATION = 3  # shared punctuation characters a passage may grow by at each edge
+EDGE_PUNCTUATION = 3  # shared punctuation characters (grapheme clusters) a passage may grow by at each edge
 EXTEND_DROP = 3  # edge extension stops once mismatches outnumber matches by this much
 EXTEND_MIN_GAIN = 2  # and keeps only stretches with at least this many more matches than mismatches
 
@@ -47,8 +49,102 @@ class AlignedText:
         return cls(text, tokens, _kernels.shingles(tokens.hashes, ngram))
 
 
+_GRAPHEME = regex.compile(r"\X")
+
+
+def _boundary_after(text: str, i: int) -> int:
+    """The first grapheme cluster boundary after ``text[i]``, for ``0 <= i < len(text)``."""
+    end: int = _GRAPHEME.match(text, i).end()
+    return end
+
+
+def _at_boundary(text: str, i: int) -> bool:
+    """Whether a grapheme cluster boundary lies before ``text[i]``. ``regex``'s ``\\X`` reads
+    the text before where it starts (regional indicator pairs, emoji ZWJ sequences), so the
+    cluster it matches from ``i - 1`` ends at the first true boundary after ``i - 1``."""
+    if i <= 0 or i >= len(text):
+        return True
+    x, y = text[i - 1], text[i]
+    if x < "\x80" and y < "\x80":  # two ASCII characters are always split, but CR LF
+        return not (x == "\r" and y == "\n")
+    return _boundary_after(text, i - 1) == i
+
+
+def _cluster_end(text: str, i: int) -> int:
+    """The first grapheme cluster boundary at or after ``i``."""
+    if _at_boundary(text, i):
+        return max(0, min(i, len(text)))
+    return _boundary_after(text, i - 1)
+
+
+def _cluster_start(text: str, i: int) -> int:
+    """The last grapheme cluster boundary at or before ``i``: clusters are found from a
+    little way back, further back while none ends in reach (a long run of marks)."""
+    if _at_boundary(text, i):
+        return max(0, min(i, len(text)))
+    reach = 16
+    while True:
+        start = max(0, i - reach)
+        best = 0 if start == 0 else -1
+        for m in _GRAPHEME.finditer(text, start):
+            if m.end() > i:
+                break
+            best = m.end()
+        if best >= 0:
+            return best
+        reach *= 4
+
+
+def _is_punctuation(cluster: str) -> bool:
+    return not any(c.isspace() or c.isalnum() for c in cluster)
+
+
 def _widen(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[int, int, int, int]:
-    """Grow both spans over identical non-space, non-word characters at their edges."""
+    """Put both spans' edges on grapheme cluster boundaries, then grow them over identical
+    punctuation clusters at their edges.
+
+    Token edges move outward: a cluster that straddles one holds a character of a matched
+    word (a Thai vowel sign, a skin tone after a letter, an Arabic number sign before digits),
+    and cutting inward would drop part of what matched. Punctuation is taken a whole
+    cluster at a time, and only when the cluster is the same in both texts: a full stop
+    followed by a combining mark in one text and not the other is not shared, and the edge
+    stays before it rather than splitting it. Only the clusters at the edges are looked at.
+    """
+    if _ascii_edges(a, a0, a1) and _ascii_edges(b, b0, b1):
+        return _widen_ascii(a, a0, a1, b, b0, b1)
+    return _widen_clusters(a, a0, a1, b, b0, b1)
+
+
+def _widen_clusters(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[int, int, int, int]:
+    """``_widen`` a grapheme cluster at a time."""
+    a0, b0 = _cluster_start(a, a0), _cluster_start(b, b0)
+    a1, b1 = _cluster_end(a, a1), _cluster_end(b, b1)
+    for _ in range(EDGE_PUNCTUATION):
+        if a1 >= len(a) or b1 >= len(b):
+            break
+        ea, eb = _cluster_end(a, a1 + 1), _cluster_end(b, b1 + 1)
+        if a[a1:ea] != b[b1:eb] or not _is_punctuation(a[a1:ea]):
+            break
+        a1, b1 = ea, eb
+    for _ in range(EDGE_PUNCTUATION):
+        if a0 <= 0 or b0 <= 0:
+            break
+        sa, sb = _cluster_start(a, a0 - 1), _cluster_start(b, b0 - 1)
+        if a[sa:a0] != b[sb:b0] or not _is_punctuation(a[sa:a0]):
+            break
+        a0, b0 = sa, sb
+    return a0, a1, b0, b1
+
+
+def _ascii_edges(text: str, start: int, end: int) -> bool:
+    """Whether every character ``_widen`` may look at around a span is ASCII (the common
+    case): each is then a cluster of its own (but CR LF, which is space and never taken)."""
+    reach = EDGE_PUNCTUATION + 1
+    return text[max(0, start - reach) : start + 1].isascii() and text[max(0, end - 1) : end + reach].isascii()
+
+
+def _widen_ascii(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[int, int, int, int]:
+    """``_widen`` where every character it looks at is a cluster of its own."""
     for _ in range(EDGE_PUNCTUATION):
         if a1 < len(a) and b1 < len(b) and a[a1] == b[b1] and not a[a1].isspace() and not a[a1].isalnum():
             a1 += 1
