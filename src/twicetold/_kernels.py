@@ -5,25 +5,26 @@ Every kernel works on NumPy arrays, caches its machine code on disk (``cache=Tru
 releases the GIL (``nogil=True``) so Python threads can run kernels side by side. Each one
 has a plain reference that ``tests/test_kernels.py`` compares it with.
 
+No kernel is compiled with ``parallel=True``: Numba's parallel loops cost about as much to
+compile again as the rest together (a first run took 52 s instead of 30), and every kernel
+here splits into coarse chunks anyway. A parallel kernel is a serial kernel over one chunk,
+which ``_each`` runs for every chunk on a pool of Python threads (the GIL is released inside).
+
 Hash constants are fixed forever: signatures and band keys stay comparable across runs
 and versions (changing one is a schema change of the index).
 """
 
 from __future__ import annotations
 
-import os
-
-# OpenMP's worker threads spin after each parallel kernel by default; a scan runs many short
-# kernels beside its reader and writer threads, and on few cores the spinning takes their
-# time (100k articles on 2 cores: 32 CPU-s instead of 28). Set before the threads start.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, uint64
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
@@ -35,13 +36,51 @@ SEP, WORD, SINGLE, IGNORABLE = 0, 1, 2, 3
 @contextmanager
 def threads(n: int) -> Iterator[None]:
     """The parallel kernels called from this thread run on ``n`` threads (at most as many as
-    Numba started) inside the block; the count before is restored after it."""
+    there are cores) inside the block; the count before is restored after it. The count is
+    Numba's own per-thread setting, so that Numba code of a caller follows it too."""
     before = numba.get_num_threads()
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     try:
         yield
     finally:
         numba.set_num_threads(before)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _each(kernel: Callable[..., Any], tasks: int, *args: Any) -> list[Any]:
+    """``[kernel(*args, t) for t in range(tasks)]``, the tasks spread over the calling thread's
+    share of threads (see ``threads``). Tasks are handed out one at a time, so that uneven
+    ones (the buckets of frequent shingles) even out."""
+    width = min(tasks, numba.get_num_threads())
+    if width <= 1:
+        return [kernel(*args, t) for t in range(tasks)]
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            cores = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+            _pool = ThreadPoolExecutor(cores, thread_name_prefix="twicetold-kernel")
+    # ``width`` runners share the tasks through one iterator: no more threads than asked for.
+    todo = iter(range(tasks))
+    out: list[Any] = [None] * tasks
+    lock = threading.Lock()
+
+    def runner() -> None:
+        while True:
+            with lock:
+                t = next(todo, None)
+            if t is None:
+                return
+            out[t] = kernel(*args, t)
+
+    for future in [_pool.submit(runner) for _ in range(width - 1)] + [None]:
+        if future is None:
+            runner()  # the calling thread works too
+        else:
+            future.result()
+    return out
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -236,21 +275,29 @@ def passage_components(doc, start, end, order, share):  # type: ignore[no-untype
     return parent
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def gather_bytes(first, second, which, start, length):  # type: ignore[no-untyped-def]
-    """Pieces of two byte buffers one after another, as an Arrow string column's buffers:
-    piece ``k`` is ``length[k]`` bytes at ``start[k]`` of ``first`` (``which[k]`` 0) or of
-    ``second`` (1). Returns ``(offsets, data)``."""
+GATHER_CHUNKS = 16
+
+
+@njit(cache=True, nogil=True)
+def _gather_chunk(first, second, which, start, offsets, out, c):  # type: ignore[no-untyped-def]
     n = which.shape[0]
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(length)
-    out = np.empty(offsets[n], dtype=np.uint8)
-    for k in prange(n):
-        s, e = start[k], start[k] + length[k]
+    for k in range(n * c // GATHER_CHUNKS, n * (c + 1) // GATHER_CHUNKS):
+        s, e = start[k], start[k] + offsets[k + 1] - offsets[k]
         if which[k] == 0:
             out[offsets[k] : offsets[k + 1]] = first[s:e]
         else:
             out[offsets[k] : offsets[k + 1]] = second[s:e]
+
+
+def gather_bytes(first: np.ndarray, second: np.ndarray, which: np.ndarray, start: np.ndarray,
+                 length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces of two byte buffers one after another, as an Arrow string column's buffers:
+    piece ``k`` is ``length[k]`` bytes at ``start[k]`` of ``first`` (``which[k]`` 0) or of
+    ``second`` (1). Returns ``(offsets, data)``."""
+    offsets = np.zeros(which.shape[0] + 1, dtype=np.int64)
+    np.cumsum(length, out=offsets[1:])
+    out = np.empty(offsets[-1], dtype=np.uint8)
+    _each(_gather_chunk, GATHER_CHUNKS, first, second, which, start, offsets, out)
     return offsets, out
 
 
@@ -295,36 +342,43 @@ SUB_BUCKET = 1 << 19  # postings per count table at most: a quarter of its slots
 # corpus (a rare collision only adds a candidate pair, which alignment then rejects).
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def posting_histogram(flat, offsets):  # type: ignore[no-untyped-def]
-    """How many postings of each chunk of documents fall in each bucket."""
+@njit(cache=True, nogil=True)
+def _histogram_chunk(flat, offsets, hist, c):  # type: ignore[no-untyped-def]
     n = offsets.shape[0] - 1
     top = uint64(64 - PART_BITS)
+    for t in range(offsets[n * c // SCATTER_CHUNKS], offsets[n * (c + 1) // SCATTER_CHUNKS]):
+        hist[c, flat[t] >> top] += 1
+
+
+def posting_histogram(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """How many postings of each chunk of documents fall in each bucket."""
     hist = np.zeros((SCATTER_CHUNKS, 1 << PART_BITS), dtype=np.int64)
-    for c in prange(SCATTER_CHUNKS):
-        for t in range(offsets[n * c // SCATTER_CHUNKS], offsets[n * (c + 1) // SCATTER_CHUNKS]):
-            hist[c, flat[t] >> top] += 1
+    _each(_histogram_chunk, SCATTER_CHUNKS, flat, offsets, hist)
     return hist
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def scatter_postings(flat, offsets, first, start, out, b0):  # type: ignore[no-untyped-def]
-    """Each posting of buckets ``b0`` to ``b0 + start.shape[1] - 1``, packed (documents
-    numbered from ``first``) and written to its bucket in ``out``: chunk ``c``'s postings of
-    bucket ``b`` from ``start[c, b - b0]`` on. Postings of other buckets are skipped."""
+@njit(cache=True, nogil=True)
+def _scatter_chunk(flat, offsets, first, start, out, b0, c):  # type: ignore[no-untyped-def]
     n = offsets.shape[0] - 1
     high = ~uint64(DOC_MASK)
     top = uint64(64 - PART_BITS)
     width = uint64(start.shape[1])
-    for c in prange(SCATTER_CHUNKS):
-        fill = start[c].copy()
-        for d in range(n * c // SCATTER_CHUNKS, n * (c + 1) // SCATTER_CHUNKS):
-            for t in range(offsets[d], offsets[d + 1]):
-                key = (flat[t] & high) | uint64(first + d)
-                b = (key >> top) - uint64(b0)  # wraps around below b0: skipped too
-                if b < width:
-                    out[fill[b]] = key
-                    fill[b] += 1
+    fill = start[c].copy()
+    for d in range(n * c // SCATTER_CHUNKS, n * (c + 1) // SCATTER_CHUNKS):
+        for t in range(offsets[d], offsets[d + 1]):
+            key = (flat[t] & high) | uint64(first + d)
+            b = (key >> top) - uint64(b0)  # wraps around below b0: skipped too
+            if b < width:
+                out[fill[b]] = key
+                fill[b] += 1
+
+
+def scatter_postings(flat: np.ndarray, offsets: np.ndarray, first: int, start: np.ndarray, out: np.ndarray,
+                     b0: int) -> None:
+    """Each posting of buckets ``b0`` to ``b0 + start.shape[1] - 1``, packed (documents
+    numbered from ``first``) and written to its bucket in ``out``: chunk ``c``'s postings of
+    bucket ``b`` from ``start[c, b - b0]`` on. Postings of other buckets are skipped."""
+    _each(_scatter_chunk, SCATTER_CHUNKS, flat, offsets, first, start, out, b0)
 
 
 @njit(cache=True, nogil=True)
@@ -360,8 +414,7 @@ def _shared_run(src, lo, hi, dst, k, seen, bits_above):  # type: ignore[no-untyp
     return j
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def shared_in_buckets(out, bounds, sub_bucket):  # type: ignore[no-untyped-def]
+def shared_in_buckets(out: np.ndarray, bounds: np.ndarray, sub_bucket: int) -> np.ndarray:
     """The postings of shingles seen more than once, sorted and distinct (``out`` is reused).
 
     A bucket of more than ``sub_bucket`` postings (``SUB_BUCKET``; tests pass smaller ones), as
@@ -369,42 +422,53 @@ def shared_in_buckets(out, bounds, sub_bucket):  # type: ignore[no-untyped-def]
     sub-buckets of about that size: a count table full of collisions would keep the shingles
     seen once, and sorting them would cost far more than the split.
     """
+    kept = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
+    _each(_shared_group, BUCKET_GROUPS, out, bounds, sub_bucket, kept)
+    return _compact_buckets(out, bounds, kept)
+
+
+@njit(cache=True, nogil=True)
+def _shared_group(out, bounds, sub_bucket, kept, g):  # type: ignore[no-untyped-def]
+    """``shared_in_buckets`` for the buckets of group ``g``."""
     buckets = bounds.shape[0] - 1
-    kept = np.zeros(buckets, dtype=np.int64)
-    for g in prange(BUCKET_GROUPS):
-        seen = np.zeros(1 << COUNT_BITS, dtype=np.uint8)
-        largest = 0  # one copy buffer for the group's buckets: fresh memory costs page faults
-        for b in range(buckets * g // BUCKET_GROUPS, buckets * (g + 1) // BUCKET_GROUPS):
-            largest = max(largest, bounds[b + 1] - bounds[b])
-        tmp = np.empty(largest if largest > sub_bucket else 0, dtype=np.uint64)
-        for b in range(buckets * g // BUCKET_GROUPS, buckets * (g + 1) // BUCKET_GROUPS):
-            lo, hi = bounds[b], bounds[b + 1]
-            extra = 0
-            while (hi - lo) >> extra > sub_bucket and PART_BITS + extra + COUNT_BITS < 40:
-                extra += 1
-            if extra == 0:
-                kept[b] = _shared_run(out, lo, hi, out, lo, seen, PART_BITS) - lo
-                continue
-            # A radix pass by the next ``extra`` bits into the copy buffer, then each
-            # sub-bucket in order back into the bucket's own stretch of ``out``.
-            shift = uint64(64 - PART_BITS - extra)
-            mask = uint64((1 << extra) - 1)
-            sub = np.zeros((1 << extra) + 1, dtype=np.int64)
-            for t in range(lo, hi):
-                sub[((out[t] >> shift) & mask) + 1] += 1
-            for i in range(1 << extra):
-                sub[i + 1] += sub[i]
-            fill = sub[:-1].copy()
-            for t in range(lo, hi):
-                i = (out[t] >> shift) & mask
-                tmp[fill[i]] = out[t]
-                fill[i] += 1
-            k = lo
-            for i in range(1 << extra):
-                k = _shared_run(tmp, sub[i], sub[i + 1], out, k, seen, PART_BITS + extra)
-            kept[b] = k - lo
+    seen = np.zeros(1 << COUNT_BITS, dtype=np.uint8)
+    largest = 0  # one copy buffer for the group's buckets: fresh memory costs page faults
+    for b in range(buckets * g // BUCKET_GROUPS, buckets * (g + 1) // BUCKET_GROUPS):
+        largest = max(largest, bounds[b + 1] - bounds[b])
+    tmp = np.empty(largest if largest > sub_bucket else 0, dtype=np.uint64)
+    for b in range(buckets * g // BUCKET_GROUPS, buckets * (g + 1) // BUCKET_GROUPS):
+        lo, hi = bounds[b], bounds[b + 1]
+        extra = 0
+        while (hi - lo) >> extra > sub_bucket and PART_BITS + extra + COUNT_BITS < 40:
+            extra += 1
+        if extra == 0:
+            kept[b] = _shared_run(out, lo, hi, out, lo, seen, PART_BITS) - lo
+            continue
+        # A radix pass by the next ``extra`` bits into the copy buffer, then each
+        # sub-bucket in order back into the bucket's own stretch of ``out``.
+        shift = uint64(64 - PART_BITS - extra)
+        mask = uint64((1 << extra) - 1)
+        sub = np.zeros((1 << extra) + 1, dtype=np.int64)
+        for t in range(lo, hi):
+            sub[((out[t] >> shift) & mask) + 1] += 1
+        for i in range(1 << extra):
+            sub[i + 1] += sub[i]
+        fill = sub[:-1].copy()
+        for t in range(lo, hi):
+            i = (out[t] >> shift) & mask
+            tmp[fill[i]] = out[t]
+            fill[i] += 1
+        k = lo
+        for i in range(1 << extra):
+            k = _shared_run(tmp, sub[i], sub[i + 1], out, k, seen, PART_BITS + extra)
+        kept[b] = k - lo
+
+
+@njit(cache=True, nogil=True)
+def _compact_buckets(out, bounds, kept):  # type: ignore[no-untyped-def]
+    """Each bucket's ``kept`` postings moved to the front, one bucket after another."""
     k = 0
-    for b in range(buckets):  # forward, element by element: the stretches may overlap
+    for b in range(bounds.shape[0] - 1):  # forward, element by element: the stretches may overlap
         for t in range(bounds[b], bounds[b] + kept[b]):
             out[k] = out[t]
             k += 1
@@ -444,15 +508,9 @@ def _shingle_runs(packed, lo, hi, max_df, out, k):  # type: ignore[no-untyped-de
     return count, frequent
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def shared_ngram_pairs(packed, max_df):  # type: ignore[no-untyped-def]
-    """Pairs of documents sharing a shingle, from sorted packed postings.
-
-    Postings must be distinct. A shingle in more than ``max_df`` documents is
-    boilerplate and gives nothing. A pair appears once per shingle it shares. Also returns
-    how many shingles were dropped as too frequent. The postings are cut into chunks at
-    shingle boundaries, counted and written chunk by chunk on every core, in order.
-    """
+@njit(cache=True, nogil=True)
+def _pair_cuts(packed):  # type: ignore[no-untyped-def]
+    """Where ``packed`` is cut into ``PAIR_CHUNKS`` chunks, at shingle boundaries."""
     n = packed.shape[0]
     high = ~uint64(DOC_MASK)
     cuts = np.zeros(PAIR_CHUNKS + 1, dtype=np.int64)
@@ -461,24 +519,36 @@ def shared_ngram_pairs(packed, max_df):  # type: ignore[no-untyped-def]
         while 0 < t < n and (packed[t] & high) == (packed[t - 1] & high):
             t += 1
         cuts[c] = t
+    return cuts
+
+
+@njit(cache=True, nogil=True)
+def _chunk_runs(packed, cuts, max_df, out, at, c):  # type: ignore[no-untyped-def]
+    return _shingle_runs(packed, cuts[c], cuts[c + 1], max_df, out, at[c])
+
+
+def shared_ngram_pairs(packed: np.ndarray, max_df: int) -> tuple[np.ndarray, int]:
+    """Pairs of documents sharing a shingle, from sorted packed postings.
+
+    Postings must be distinct. A shingle in more than ``max_df`` documents is
+    boilerplate and gives nothing. A pair appears once per shingle it shares. Also returns
+    how many shingles were dropped as too frequent. The postings are cut into chunks at
+    shingle boundaries, counted and written chunk by chunk on every core, in order.
+    """
+    cuts = _pair_cuts(packed)
     none = np.empty((0, 2), dtype=np.int64)
-    counts = np.zeros(PAIR_CHUNKS + 1, dtype=np.int64)
-    frequent = np.zeros(PAIR_CHUNKS, dtype=np.int64)
-    for c in prange(PAIR_CHUNKS):
-        counts[c + 1], frequent[c] = _shingle_runs(packed, cuts[c], cuts[c + 1], max_df, none, 0)
-    for c in range(PAIR_CHUNKS):
-        counts[c + 1] += counts[c]
-    out = np.empty((counts[PAIR_CHUNKS], 2), dtype=np.int64)
-    for c in prange(PAIR_CHUNKS):
-        _shingle_runs(packed, cuts[c], cuts[c + 1], max_df, out, counts[c])
-    return out, frequent.sum()
+    at = np.zeros(PAIR_CHUNKS + 1, dtype=np.int64)
+    counted = _each(_chunk_runs, PAIR_CHUNKS, packed, cuts, max_df, none, at)
+    np.cumsum([count for count, _ in counted], out=at[1:])
+    out = np.empty((at[-1], 2), dtype=np.int64)
+    _each(_chunk_runs, PAIR_CHUNKS, packed, cuts, max_df, out, at)
+    return out, int(sum(frequent for _, frequent in counted))
 
 
 PAIR_COUNT_BITS = 8  # count_pairs scatters rows into 2**8 buckets
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def count_pairs(rows):  # type: ignore[no-untyped-def]
+def count_pairs(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows ``(a, b)`` of ``rows`` (``0 <= a, b < 2**31``), sorted, and how many
     times each occurs.
 
@@ -488,6 +558,22 @@ def count_pairs(rows):  # type: ignore[no-untyped-def]
     sorted and counted on its own core. Sorting all the rows at once took ten times as long,
     on one core.
     """
+    keys, bounds = _pair_buckets(rows)
+    distinct = np.zeros((1 << PAIR_COUNT_BITS) + 1, dtype=np.int64)
+    _each(_sort_buckets, PAIR_GROUPS, keys, bounds, distinct)
+    np.cumsum(distinct, out=distinct)
+    out = np.empty((distinct[-1], 2), dtype=np.int64)
+    counts = np.empty(distinct[-1], dtype=np.int64)
+    _each(_emit_buckets, PAIR_GROUPS, keys, bounds, distinct, out, counts)
+    return out, counts
+
+
+PAIR_GROUPS = 32  # tasks of count_pairs, each a share of the buckets
+
+
+@njit(cache=True, nogil=True)
+def _pair_buckets(rows):  # type: ignore[no-untyped-def]
+    """``count_pairs``' rows as keys ``a << 32 | b``, scattered into buckets by ``a``."""
     n = rows.shape[0]
     bits = PAIR_COUNT_BITS
     buckets = 1 << bits
@@ -508,13 +594,21 @@ def count_pairs(rows):  # type: ignore[no-untyped-def]
         b = rows[t, 0] >> shift
         keys[fill[b]] = (rows[t, 0] << 32) | rows[t, 1]
         fill[b] += 1
-    # Lower documents make more pairs: bit-reversed bucket numbers give every thread's
-    # contiguous share of iterations buckets from all over the range.
-    distinct = np.zeros(buckets + 1, dtype=np.int64)
-    for i in prange(buckets):
-        b = 0
-        for k in range(bits):
-            b |= ((i >> k) & 1) << (bits - 1 - k)
+    return keys, bounds
+
+
+@njit(cache=True, nogil=True)
+def _group_bucket(i, g):  # type: ignore[no-untyped-def]
+    """The ``i``-th bucket of task ``g``: lower documents make more pairs, so each task takes
+    every ``PAIR_GROUPS``-th bucket, from all over the range."""
+    return i * PAIR_GROUPS + g
+
+
+@njit(cache=True, nogil=True)
+def _sort_buckets(keys, bounds, distinct, g):  # type: ignore[no-untyped-def]
+    """Task ``g``'s buckets sorted; each one's count of distinct keys to ``distinct[b + 1]``."""
+    for i in range(((1 << PAIR_COUNT_BITS) - g + PAIR_GROUPS - 1) // PAIR_GROUPS):
+        b = _group_bucket(i, g)
         lo, hi = bounds[b], bounds[b + 1]
         if hi > lo:
             keys[lo:hi] = np.sort(keys[lo:hi])
@@ -523,11 +617,13 @@ def count_pairs(rows):  # type: ignore[no-untyped-def]
                 if keys[t] != keys[t - 1]:
                     d += 1
             distinct[b + 1] = d
-    for b in range(buckets):
-        distinct[b + 1] += distinct[b]
-    out = np.empty((distinct[buckets], 2), dtype=np.int64)
-    counts = np.empty(distinct[buckets], dtype=np.int64)
-    for b in prange(buckets):
+
+
+@njit(cache=True, nogil=True)
+def _emit_buckets(keys, bounds, distinct, out, counts, g):  # type: ignore[no-untyped-def]
+    """Task ``g``'s buckets' distinct pairs and counts, from ``distinct[b]`` on."""
+    for i in range(((1 << PAIR_COUNT_BITS) - g + PAIR_GROUPS - 1) // PAIR_GROUPS):
+        b = _group_bucket(i, g)
         k = distinct[b]
         t, hi = bounds[b], bounds[b + 1]
         while t < hi:
@@ -539,7 +635,6 @@ def count_pairs(rows):  # type: ignore[no-untyped-def]
             counts[k] = j - t
             k += 1
             t = j
-    return out, counts
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -960,9 +1055,32 @@ def _offsets_of(counts):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
-                    shingle_size, num_perm, seed, keep_shingles):
+FEATURE_CHUNKS = 64
+
+
+@njit(cache=True, nogil=True)
+def _featurize_chunk(data, offsets, classes, fold_start, fold_len, fold_data,  # type: ignore[no-untyped-def]
+                     shingle_size, num_perm, seed, keep_shingles, n_tokens, content, sigs, n_shingles, buf, bound,
+                     chunks, c):
+    """Chunk ``c`` of ``featurize_batch``: its documents' shingles go to their own stretch of
+    ``buf`` (from ``bound[lo]``); returns how many."""
+    n = offsets.shape[0] - 1
+    lo, hi = n * c // chunks, n * (c + 1) // chunks
+    room = buf[bound[lo] : bound[hi]] if keep_shingles else buf
+    return _featurize_range(data, offsets, lo, hi, classes, fold_start, fold_len, fold_data, shingle_size,
+                            num_perm, seed, keep_shingles, n_tokens, content, sigs, n_shingles, room)
+
+
+@njit(cache=True, nogil=True)
+def _join_chunk(buf, bound, fill, shingle_offsets, flat, chunks, c):  # type: ignore[no-untyped-def]
+    lo = (shingle_offsets.shape[0] - 1) * c // chunks
+    start = shingle_offsets[lo]
+    flat[start : start + fill[c]] = buf[bound[lo] : bound[lo] + fill[c]]
+
+
+def featurize_batch(data: np.ndarray, offsets: np.ndarray, classes: np.ndarray, fold_start: np.ndarray,
+                    fold_len: np.ndarray, fold_data: np.ndarray, shingle_size: int, num_perm: int, seed: int,
+                    keep_shingles: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Everything a batch of documents needs before pairing, in one parallel pass.
 
     ``data``/``offsets``: the documents' UTF-8 bytes back to back (an Arrow string column's
@@ -973,23 +1091,15 @@ def featurize_batch(data, offsets, classes, fold_start, fold_len, fold_data,  # 
     """
     n = offsets.shape[0] - 1
     n_tokens, content, sigs, n_shingles = _feature_rows(n, num_perm)
-    chunks = max(min(n, 64), 1)
+    chunks = max(min(n, FEATURE_CHUNKS), 1)
     bound = _shingle_room(offsets)
     buf = np.empty(bound[n] if keep_shingles else 0, dtype=np.uint64)
-    chunk_fill = np.zeros(chunks, dtype=np.int64)
-    for c in prange(chunks):
-        lo = n * c // chunks
-        hi = n * (c + 1) // chunks
-        room = buf[bound[lo] : bound[hi]] if keep_shingles else buf
-        chunk_fill[c] = _featurize_range(data, offsets, lo, hi, classes, fold_start, fold_len, fold_data,
-                                         shingle_size, num_perm, seed, keep_shingles, n_tokens, content, sigs,
-                                         n_shingles, room)
+    fill = np.array(_each(_featurize_chunk, chunks, data, offsets, classes, fold_start, fold_len, fold_data,
+                          shingle_size, num_perm, seed, keep_shingles, n_tokens, content, sigs, n_shingles, buf,
+                          bound, chunks), dtype=np.int64)
     shingle_offsets = _offsets_of(n_shingles)
     flat = np.empty(shingle_offsets[n], dtype=np.uint64)
-    for c in prange(chunks):
-        lo = n * c // chunks
-        start = shingle_offsets[lo]
-        flat[start : start + chunk_fill[c]] = buf[bound[lo] : bound[lo] + chunk_fill[c]]
+    _each(_join_chunk, chunks, buf, bound, fill, shingle_offsets, flat, chunks)
     return n_tokens, content, sigs, flat, shingle_offsets
 
 
