@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import random
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -656,3 +658,195 @@ def test_damaged_index_raises_a_clear_error(tmp_path: Path, intact: tuple[Path, 
     else:
         assert all(isinstance(e, IndexDamagedError) for e in raised), raised
         assert all("damaged" in e.message and e.hint for e in raised)
+
+
+# ---------------------------------------------------------------- output-side failures (issue #15, item 7)
+
+NEWS = Path(__file__).resolve().parents[1] / "examples" / "news"
+
+
+def run_twicetold(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``python -m twicetold ARGS`` as a user runs it: exit status, and tracebacks as printed."""
+    return subprocess.run([sys.executable, "-m", "twicetold", *args], capture_output=True, text=True,
+                          timeout=600, **kwargs)
+
+
+def temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if "twicetold-tmp" in p.name) if folder.is_dir() else []
+
+
+def refusal(folder: Path) -> str | None:
+    """Why a new file cannot be made in ``folder`` (the OS's words), or None when it can."""
+    probe = folder / f".twicetold-probe-{os.getpid()}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        return exc.strerror
+    probe.unlink()
+    return None
+
+
+@pytest.mark.parametrize("where", ["proc", "sys", "read-only-folder", "parent-is-a-file", "missing-under-proc"])
+def test_index_add_where_nothing_can_be_written_is_exit_status_4(tmp_path: Path, where: str) -> None:
+    """``twicetold index add /proc/x.tt examples/news`` (and /sys, a read-only folder, a file
+    where a folder should be) ended in a FileNotFoundError or PermissionError traceback with
+    exit status 1. Now: exit status 4, the path, the OS's reason and a hint, nothing left."""
+    folder = {"proc": Path("/proc"), "sys": Path("/sys"), "read-only-folder": tmp_path / "ro",
+              "parent-is-a-file": tmp_path / "a-file", "missing-under-proc": Path("/proc/twicetold-nope")}[where]
+    if where == "read-only-folder":
+        folder.mkdir()
+        folder.chmod(0o555)
+    elif where == "parent-is-a-file":
+        folder.write_text("not a folder")
+    elif not Path("/proc/self").exists() or not Path("/sys/kernel").exists():
+        pytest.skip("needs Linux's /proc and /sys")
+    reason = {"parent-is-a-file": os.strerror(errno.ENOTDIR),
+              "missing-under-proc": os.strerror(errno.ENOENT)}.get(where) or refusal(folder)
+    try:
+        if reason is None:
+            pytest.skip(f"{folder} can be written here (as root, folder permissions do not apply)")
+        path = folder / "x.tt"
+        done = run_twicetold("index", "add", str(path), str(NEWS), "-q")
+        assert done.returncode == 4, done.stderr
+        assert "Traceback" not in done.stderr
+        assert f"cannot write {path}: {reason}" in done.stderr, done.stderr
+        assert "hint:" in done.stderr
+        assert not path.exists() and temporaries(folder) == []
+    finally:
+        if where == "read-only-folder":
+            folder.chmod(0o755)
+
+
+def limit_file_size(limit: int) -> Callable[[], None]:
+    """For ``preexec_fn``: files may grow to ``limit`` bytes only, writes past it fail with EFBIG
+    (SIGXFSZ ignored), as on a disk that has filled up: a real failure inside SQLite."""
+    import resource
+
+    def limit_it() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_it
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs RLIMIT_FSIZE (POSIX)")
+@pytest.mark.parametrize("existing", [False, True], ids=["new-index", "existing-index"])
+def test_index_add_that_fills_the_disk_is_exit_status_4(tmp_path: Path, existing: bool) -> None:
+    """A batch whose writes fail half-way (SQLite: "disk I/O error" at COMMIT) used to end in a
+    sqlite3 traceback with exit status 1. Now: exit status 4 with the index path and a hint;
+    a new index is not made, an existing one is unchanged, no temporary file is left."""
+    docs, _ = generate(CorpusSpec(n_docs=300, seed=7, mean_chars=1500))
+    big = write_jsonl(tmp_path / "big.jsonl", docs[5:])
+    path = tmp_path / "i.tt"
+    before = None
+    if existing:
+        with Index.create(path) as index:
+            index.add_documents([as_document(d) for d in docs[:5]])
+        before = path.read_bytes()
+    done = run_twicetold("index", "add", str(path), str(big), "-q", preexec_fn=limit_file_size(150_000))
+    assert done.returncode == 4, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"cannot write {path}" in done.stderr and "hint:" in done.stderr, done.stderr
+    assert temporaries(tmp_path) == []
+    if before is None:
+        assert not path.exists()
+    else:
+        assert path.read_bytes() == before
+        with Index.open(path) as index:
+            assert len(index) == 5 and index.stats().batches == 1
+
+
+def disk_full_error(*args: Any, **kwargs: Any) -> Any:
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+@pytest.mark.parametrize("where", ["temporary-file", "schema", "batch", "publish", "batch-existing"])
+def test_index_add_on_a_full_disk_is_exit_status_4(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """ENOSPC (an OSError) or SQLite's "database or disk is full" at each step of an add:
+    making the temporary index file, writing its schema, writing the batch, putting the new
+    index in place, writing a batch to an existing index. Each one is exit status 4 with the
+    index's path (never the temporary's), the reason and a hint; nothing is left behind and an
+    existing index is unchanged."""
+    from twicetold import index as index_module
+
+    path = tmp_path / "i.tt"
+    docs = write_jsonl(tmp_path / "docs.jsonl", [{"id": f"d{i}", "text": f"words of document {i} " * 20}
+                                                 for i in range(10)])
+    before = None
+    if where == "batch-existing":
+        with Index.create(path) as index:
+            index.add_documents([Document("first", "the first document of the index")])
+        before = path.read_bytes()
+    enospc = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def failing(real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:  # the index's temporaries only: nothing else fails
+            if any("twicetold-tmp" in str(a) for a in args):
+                raise enospc
+            return real(*args, **kwargs)
+        return call
+
+    if where == "temporary-file":
+        monkeypatch.setattr(os, "open", failing(os.open))
+    elif where == "schema":
+        monkeypatch.setattr(index_module, "_apply_migrations", disk_full_error)
+    elif where == "publish":
+        monkeypatch.setattr(os, "link", failing(os.link))
+        monkeypatch.setattr(os, "replace", failing(os.replace))
+    else:
+        monkeypatch.setattr(Index, "_insert", disk_full_error)
+    code, out = run_main(["index", "add", str(path), str(docs), "-q"], capsys)
+    monkeypatch.undo()
+    assert code == 4, out
+    assert "Traceback" not in out
+    assert f"cannot write {path}: " in out and "twicetold-tmp" not in out, out
+    reason = os.strerror(errno.ENOSPC) if where in ("temporary-file", "publish") else "disk is full"
+    assert reason in out and "hint:" in out, out
+    assert temporaries(tmp_path) == []
+    if before is None:
+        assert not path.exists()
+    else:
+        assert path.read_bytes() == before
+        with Index.open(path) as index:
+            assert len(index) == 1 and index.stats().batches == 1
+
+
+def test_a_new_index_removes_what_a_killed_add_left(tmp_path: Path) -> None:
+    """The temporary index of a first add carries its process id; one left by ``kill -9`` is
+    removed by the next add or create of that index (a running process's is kept, another
+    index's is not touched)."""
+    path = tmp_path / "r.tt"
+    # A first add reading standard input has made its temporary index and waits for input.
+    child = subprocess.Popen([sys.executable, "-m", "twicetold", "index", "add", str(path), "-", "--format", "jsonl",
+                              "-q"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not temporaries(tmp_path) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        child.kill()  # kill -9
+        child.wait(timeout=60)
+    left = temporaries(tmp_path)
+    assert left and all(name.startswith(f".r.tt.twicetold-tmp-{child.pid}-") for name in left), left
+    assert not path.exists()
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        alive = tmp_path / f".r.tt.twicetold-tmp-{sleeper.pid}-0123456789ab"  # a running add's: kept
+        alive.write_bytes(b"")
+        other = tmp_path / f".other.tt.twicetold-tmp-{child.pid}-0123456789ab"  # another index's
+        other.write_bytes(b"")
+        docs = write_jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": "one two three four five"}])
+        done = run_twicetold("index", "add", str(path), str(docs), "-q")
+        assert done.returncode == 0, done.stderr
+        assert temporaries(tmp_path) == sorted([alive.name, other.name])
+        # Index.create cleans up the same way.
+        dead = tmp_path / f".made.tt.twicetold-tmp-{child.pid}-0123456789ab"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{dead}{suffix}").write_bytes(b"left by kill -9")
+        Index.create(tmp_path / "made.tt").close()
+        assert temporaries(tmp_path) == sorted([alive.name, other.name])
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=60)

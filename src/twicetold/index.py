@@ -76,6 +76,7 @@ import numpy.typing as npt
 
 from . import _kernels, readers
 from .align import AlignedText, align
+from .atomic import TMP_MARK, output_error, remove_stale
 from .cluster import CorpusInfo, passage_clusters
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
 from .errors import IndexDamagedError, InputError, OutputError, TwicetoldError
@@ -104,6 +105,10 @@ class IndexBusyError(TwicetoldError):
     """Another process kept the index's write lock for longer than the timeout."""
 
     exit_code = 1
+
+
+class _IndexExists(OutputError):
+    """A new index's path is taken (by another process, meanwhile): not a failure to write."""
 
 
 # ---------------------------------------------------------------- migrations
@@ -295,6 +300,24 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in message or "busy" in message
 
 
+def _write_failure(shown: str, exc: sqlite3.Error, outcome: str) -> OutputError | None:
+    """SQLite failing to write the index ``shown`` (a full disk, an I/O error, a read-only file
+    or folder) as a clear error (exit status 4) whose hint ends with ``outcome``; None for any
+    other error (busy, damaged, misuse)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    message = str(exc).lower()
+    if code == sqlite3.SQLITE_FULL or "disk is full" in message:
+        hint = "free space on that disk, or write elsewhere"
+    elif code == sqlite3.SQLITE_IOERR or "disk i/o error" in message:
+        hint = "the disk may be full or failing: free space on it, or write elsewhere"
+    elif code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in message \
+            or "unable to open" in message:
+        hint = "you may not write there: write elsewhere"
+    else:
+        return None
+    return OutputError(f"cannot write {shown}: {exc}", f"{hint}; {outcome}")
+
+
 @dataclass(frozen=True)
 class _Query:
     aligned: AlignedText
@@ -334,6 +357,9 @@ class Index:
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.path = os.fspath(path)
         self.timeout = timeout
+        # What write failures name, and what they leave (a first add stages its index elsewhere).
+        self._shown = self.path
+        self._outcome = "the index is unchanged"
         if not os.path.exists(self.path):
             raise InputError(f"no index at {self.path}",
                              f"create one with: twicetold index add {self.path} INPUT...")
@@ -378,8 +404,7 @@ class Index:
         """
         path = os.fspath(path)
         if os.path.exists(path):
-            raise OutputError(f"{path} already exists",
-                              "open it with Index.open, or choose another path")
+            raise _IndexExists(f"{path} already exists", "open it with Index.open, or choose another path")
         tmp = _new_index_file(path, config or ScanConfig())
         try:
             _publish(tmp, path)
@@ -395,7 +420,7 @@ class Index:
             return cls(path, timeout=timeout)
         try:
             return cls.create(path, config, timeout=timeout)
-        except OutputError:  # created by another process between the two checks
+        except _IndexExists:  # created by another process between the two checks
             return cls(path, timeout=timeout)
 
     @classmethod
@@ -424,6 +449,7 @@ class Index:
         tmp = _new_index_file(path, config or ScanConfig())
         try:
             with cls(tmp, timeout=timeout) as staged:
+                staged._shown, staged._outcome = path, "no index was made"
                 result = staged.add(names, read_config, progress=progress, workers=workers)
             # Closed: the log is checkpointed into the file and removed, so the file is the whole index.
             if os.path.exists(tmp + "-wal"):
@@ -431,7 +457,7 @@ class Index:
                                   "try again; nothing was added")
             try:
                 _publish(tmp, path)
-            except OutputError:  # another process created the index while this batch was read
+            except _IndexExists:  # another process created the index while this batch was read
                 pass
             else:
                 _remove_index_files(tmp)  # before opening it: SQLite warns of a database with two names
@@ -556,6 +582,9 @@ class Index:
                         f"{self.path} is being written by another process; waited {self.timeout:g} s",
                         "try again when the other add or remove has finished, or give a longer timeout",
                     ) from exc
+                failure = _write_failure(self._shown, exc, self._outcome)
+                if failure is not None:
+                    raise failure from exc
                 raise
             except sqlite3.DatabaseError as exc:
                 if _is_damage(exc):
@@ -566,12 +595,18 @@ class Index:
                 conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower():
-                    raise OutputError(f"cannot write to {self.path}: {exc}",
-                                      "free some disk space; the index is unchanged") from exc
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:  # (after a failed write) closing the connection rolls back
+                        self._writer = None
+                        with suppress(sqlite3.Error):
+                            conn.close()
                 if isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc):
                     raise self._damaged(exc) from exc
+                if isinstance(exc, sqlite3.Error):
+                    failure = _write_failure(self._shown, exc, self._outcome)
+                    if failure is not None:
+                        raise failure from exc
                 raise
 
     @contextmanager
@@ -1002,17 +1037,31 @@ def _apply_migrations(conn: sqlite3.Connection, applied: set[str]) -> None:
 
 
 def _new_index_file(path: str, config: ScanConfig) -> str:
-    """An empty index in a new file next to ``path`` (a temporary name, for :func:`_publish`)."""
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
+    """An empty index in a new file next to ``path`` (a temporary name, for :func:`_publish`).
+
+    The name carries this process's id, as the temporaries of results do (``atomic``): the
+    temporaries of ``path`` that a process killed meanwhile left (``kill -9``) are removed
+    first. A file that cannot be made or written (a missing or read-only folder, a full disk)
+    raises :class:`OutputError` naming ``path``, and nothing is left behind.
+    """
+    dest = Path(os.path.abspath(path))
+    try:
+        os.makedirs(dest.parent, exist_ok=True)
+    except FileExistsError:
+        pass  # a file where the folder should be: os.open below says "Not a directory"
+    except OSError as exc:
+        raise output_error(path, exc) from exc
+    remove_stale(dest)
     while True:
-        tmp = os.path.join(parent, f".{os.path.basename(path)}.{secrets.token_hex(6)}.twicetold-tmp")
+        tmp = os.path.join(dest.parent, f".{dest.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(6)}")
         try:
             # Mode 0666 less the umask, as the results get: mkstemp's 0600 survived the rename.
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             break
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise output_error(path, exc) from exc
     try:
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
@@ -1030,8 +1079,13 @@ def _new_index_file(path: str, config: ScanConfig) -> str:
             conn.execute("COMMIT")
         finally:
             conn.close()  # the last close checkpoints the log into the file and removes it
-    except BaseException:
+    except BaseException as exc:
         _remove_index_files(tmp)
+        if isinstance(exc, OSError):
+            raise output_error(path, exc) from exc
+        if isinstance(exc, sqlite3.Error):
+            raise (_write_failure(path, exc, "no index was made")
+                   or OutputError(f"cannot write {path}: {exc}", "write elsewhere; no index was made")) from exc
         raise
     return tmp
 
@@ -1041,16 +1095,21 @@ def _publish(tmp: str, path: str) -> None:
     try:
         os.link(tmp, path)  # atomic, and fails when path exists: an index made meanwhile is kept
     except FileExistsError:
-        raise OutputError(f"{path} already exists", "another process created it meanwhile") from None
-    except OSError:  # a file system without hard links
+        raise _IndexExists(f"{path} already exists", "another process created it meanwhile") from None
+    except OSError:  # a file system without hard links (or a link that failed: try the rename)
         if os.path.exists(path):
-            raise OutputError(f"{path} already exists", "another process created it meanwhile") from None
-        os.replace(tmp, path)
+            raise _IndexExists(f"{path} already exists", "another process created it meanwhile") from None
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise output_error(path, exc) from exc
 
 
 def _remove_index_files(tmp: str) -> None:
+    """Remove a temporary index (with its log); one that cannot be removed is left for the
+    next new index of that name to remove (its process will have ended)."""
     for suffix in ("", "-wal", "-shm"):
-        with suppress(FileNotFoundError):
+        with suppress(OSError):
             os.unlink(tmp + suffix)
 
 
