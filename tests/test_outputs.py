@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -133,39 +135,144 @@ def test_document_rows_share_one_set_of_columns_and_rename_clashes() -> None:
     assert (rows[1]["url"], rows[1]["title"]) == (None, "T")
 
 
-def test_mixed_type_input_columns_still_make_parquet(tmp_path: Path) -> None:
+def documents_written(tmp_path: Path, documents: list[DocumentRecord], workers: int = 1) -> list[dict[str, Any]]:
+    """The documents table written by ``write_results``: its JSON Lines rows, checked to be the
+    Parquet file's rows, row for row."""
     result = make_result()
-    result.documents = [doc("a", tags=["x", "y"], n=3), doc("b", tags="plain", n="three")]
-    out = write_results(result, tmp_path / "results")
-    assert [d["tags"] for d in read_jsonl(out / "documents.jsonl")] == [["x", "y"], "plain"]
-    table = pq.read_table(out / "documents.parquet").to_pylist()
-    assert [json.loads(r["tags"]) if r["id"] == "a" else r["tags"] for r in table] == [["x", "y"], "plain"]
-    assert [r["id"] for r in table] == ["a", "b"]
+    result.documents = documents
+    out = write_results(result, tmp_path / f"results{len(list(tmp_path.iterdir()))}", workers=workers)
+    rows = read_jsonl(out / "documents.jsonl")
+    assert pq.read_table(out / "documents.parquet").to_pylist() == rows
+    return rows
+
+
+def carried(rows: list[dict[str, Any]], name: str) -> list[Any]:
+    return [r[name] for r in rows]
+
+
+def test_mixed_type_input_columns_are_json_text_in_both_files(tmp_path: Path) -> None:
+    """A carried column whose values do not share one type is written in both files as the
+    JSON text of each value (strings included, so that every value reads back as it was)."""
+    rows = documents_written(tmp_path, [doc("a", tags=["x", "y"], n=3, s="x"), doc("b", tags="plain", n="three"),
+                                        doc("c", tags=None, n=True, s="y")])
+    assert carried(rows, "tags") == ['["x","y"]', '"plain"', None]
+    assert carried(rows, "n") == ["3", '"three"', "true"]
+    assert carried(rows, "s") == ["x", None, "y"]  # one type: kept as it is
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_documents_written_from_columns_are_the_rows_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          workers: int) -> None:
+def test_empty_objects_in_carried_fields_are_written(tmp_path: Path, workers: int) -> None:
+    """Parquet has no empty struct: a carried field holding ``{}`` (alone, in a list, in an
+    object) is written as JSON text in both files instead of failing the scan."""
+    rows = documents_written(tmp_path, [doc("a", metadata={}, m=[{}], o={"a": {}}, p={"k": 1}),
+                                        doc("b", metadata={}, m=[{}, {}], o={"a": {}}, p={})], workers)
+    assert carried(rows, "metadata") == ["{}", "{}"]
+    assert carried(rows, "m") == ["[{}]", "[{},{}]"]
+    assert carried(rows, "o") == ['{"a":{}}', '{"a":{}}']
+    assert carried(rows, "p") == ['{"k":1}', "{}"]
+
+
+def test_objects_of_one_shape_stay_typed(tmp_path: Path) -> None:
+    """Objects with the same keys, lists of one type, numbers mixed with integers: typed in
+    both files (integers in a column of numbers with decimals written with them: 1.0)."""
+    rows = documents_written(tmp_path, [doc("a", where={"city": "Arden", "at": [1, 2.5]}, score=1, tags=["x"]),
+                                        doc("b", where={"at": [], "city": None}, score=0.25, tags=None),
+                                        doc("c", where=None, score=None, tags=[])])
+    assert carried(rows, "where") == [{"city": "Arden", "at": [1.0, 2.5]}, {"city": None, "at": []}, None]
+    assert carried(rows, "score") == [1.0, 0.25, None] and isinstance(rows[0]["score"], float)
+    assert carried(rows, "tags") == [["x"], None, []]
+
+
+def test_objects_with_different_keys_are_json_text_in_both_files(tmp_path: Path) -> None:
+    """Parquet would give every row every key (null where missing): the rows differ from the
+    input, so such a column is JSON text instead."""
+    rows = documents_written(tmp_path, [doc("a", m={"x": 1}), doc("b", m={"y": "z"})])
+    assert carried(rows, "m") == ['{"x":1}', '{"y":"z"}']
+
+
+def test_deeply_nested_carried_fields_are_json_text(tmp_path: Path) -> None:
+    """Nesting too deep for Parquet (and for orjson, 255 levels) is written as JSON text: any
+    depth a caller can build, even one Python's own recursion could not write."""
+    deep: Any = 1
+    for _ in range(5000):
+        deep = [deep]
+    shallow: Any = {"k": 1}
+    for _ in range(outputs.MAX_TYPED_DEPTH - 1):
+        shallow = {"k": shallow}
+    rows = documents_written(tmp_path, [doc("a", deep=deep, d4998=deep[0][0]), doc("b", deep=None, d4998=[[1]])])
+    assert carried(rows, "deep") == ["[" * 5000 + "1" + "]" * 5000, None]
+    assert carried(rows, "d4998") == ["[" * 4998 + "1" + "]" * 4998, "[[1]]"]
+    assert documents_written(tmp_path, [doc("a", shallow=shallow)])[0]["shallow"] == shallow  # 16 levels: typed
+    too_deep = documents_written(tmp_path, [doc("a", shallow={"k": shallow})])[0]["shallow"]
+    assert too_deep == json.dumps({"k": shallow}, separators=(",", ":"))
+
+
+def test_a_carried_field_that_holds_itself_is_a_clear_error(tmp_path: Path) -> None:
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    result = make_result()
+    result.documents = [doc("a", loop=loop)]
+    with pytest.raises(OutputError, match="loop"):
+        write_results(result, tmp_path / "results")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_integers_beyond_64_bits_are_decimal_text_in_both_files(tmp_path: Path) -> None:
+    big = 2**70
+    rows = documents_written(tmp_path, [doc("a", n=big, m=[1, -big], k=2**63 - 1), doc("b", n=5, m=None, k=-2**63)])
+    assert carried(rows, "n") == [str(big), "5"]
+    assert carried(rows, "m") == [f"[1,{-big}]", None]
+    assert carried(rows, "k") == [2**63 - 1, -2**63]  # int64 extremes stay integers
+
+
+def test_integers_too_big_for_a_float_keep_a_mixed_column_text(tmp_path: Path) -> None:
+    rows = documents_written(tmp_path, [doc("a", n=2**53 + 1), doc("b", n=0.5)])
+    assert carried(rows, "n") == [str(2**53 + 1), "0.5"]
+
+
+def test_non_finite_numbers_are_null_in_both_files(tmp_path: Path) -> None:
+    nan, inf = float("nan"), float("inf")
+    rows = documents_written(tmp_path, [doc("a", x=nan, y=[1.5, inf], z=nan), doc("b", x=-inf, y=[-inf], z="s"),
+                                        doc("c", x=2.5, y=None, z=1)])
+    assert carried(rows, "x") == [None, None, 2.5]
+    assert carried(rows, "y") == [[1.5, None], [None], None]
+    assert carried(rows, "z") == [None, '"s"', "1"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_int64_extremes_and_negative_zero_are_written_exactly(tmp_path: Path, workers: int) -> None:
+    """The compiled JSON Lines writer (the documents table's usual path: every column typed)
+    writes -2**63 and -0.0 as they are, like the Parquet twin."""
+    documents = [doc("a", n=-2**63, f=-0.0), doc("b", n=2**63 - 1, f=0.5), doc("c", n=None, f=None)]
+    documents[0].cluster = 0
+    table = outputs.document_table(documents)
+    assert outputs._jsonl_columns(table) is not None  # the compiled writer's
+    rows = documents_written(tmp_path, documents, workers)
+    assert carried(rows, "n") == [-2**63, 2**63 - 1, None]
+    assert carried(rows, "f") == [0.0, 0.5, None] and str(rows[0]["f"]) == "-0.0"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_documents_written_from_columns_are_the_rows_files(tmp_path: Path, workers: int) -> None:
     """The documents table is made column by column and written by the compiled JSON Lines
     writer where its columns allow (texts, integers, booleans, lists of texts, nulls), else
-    from its rows: the same files either way, input columns of every flat kind included (a
-    number of many decimals goes through orjson); and a column of mixed or nested values
-    takes the rows' path."""
-    made = outputs.document_table
-    for k, share in enumerate([0.25, 0.123456]):  # the compiled writer's, then orjson's
+    through orjson (a number of many decimals, objects): the bytes orjson writes of its rows."""
+    for share in [0.25, 0.123456]:  # the compiled writer's, then orjson's
         result = make_result()
-        result.documents += [doc("d", url=None, n=3, share=share, flag=True, tags=["x", "y\n"]),
+        result.documents += [doc("d", url=None, n=3, share=share, flag=True, tags=["x", "y\n"], nothing=None),
                              doc("e", n=None, share=0.5, flag=None, tags=[])]
-        table = made(result.documents)
-        assert table is not None and (outputs._jsonl_columns(table) is None) == (share == 0.123456)
-        monkeypatch.setattr(outputs, "document_table", made)
-        columns = snapshot(write_results(result, tmp_path / f"columns{k}", workers=workers))
-        monkeypatch.setattr(outputs, "document_table", lambda documents: None)
-        rows = snapshot(write_results(result, tmp_path / f"rows{k}", workers=workers))
-        columns.pop("run.json"), rows.pop("run.json")
-        assert columns == rows
-    assert outputs.document_table([doc("a", n=1), doc("b", n="one")]) is None
-    assert outputs.document_table([doc("a", where={"city": "Arden"})]) is None
+        table = outputs.document_table(result.documents)
+        assert (outputs._jsonl_columns(table) is None) == (share == 0.123456)
+        out = write_results(result, tmp_path / f"columns{share}", workers=workers)
+        assert (out / "documents.jsonl").read_bytes() == b"".join(
+            orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in table.to_pylist())
+        assert pq.read_table(out / "documents.parquet").to_pylist() == read_jsonl(out / "documents.jsonl")
+    table = outputs.document_table([doc("a", n=1), doc("b", n="one"), doc("c", where={"city": "Arden"})])
+    assert table.column("n").to_pylist() == ["1", '"one"', None]
+    assert table.column("where").to_pylist() == [None, None, {"city": "Arden"}]
+    assert table.schema.field("warnings").type == pa.list_(pa.string())
+    assert table.schema.field("cluster").type == pa.int64()
 
 
 def test_results_folder_gets_the_usual_permissions(tmp_path: Path) -> None:
@@ -189,12 +296,18 @@ def test_existing_folder_refused_without_force_before_anything_is_written(
     assert written == [] and snapshot(out) == {"notes.txt": b"mine"} and leftovers(tmp_path) == []
 
 
-def test_force_replaces_an_existing_folder(tmp_path: Path) -> None:
+def test_force_replaces_a_results_folder_never_a_users_folder(tmp_path: Path) -> None:
     out = tmp_path / "results"
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
-    write_results(make_result(), out, force=True)
-    assert not (out / "notes.txt").exists() and (out / "run.json").is_file()
+    with pytest.raises(OutputError, match="not a twicetold results folder"):
+        write_results(make_result(), out, force=True)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    (out / "notes.txt").unlink()
+    write_results(make_result(), out, force=True)  # an empty folder
+    (out / "extra.txt").write_text("left in a results folder", encoding="utf-8")
+    write_results(make_result(), out, force=True)  # a results folder, whatever it holds
+    assert not (out / "extra.txt").exists() and (out / "run.json").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["results"]  # no temporary or old folder left
 
 

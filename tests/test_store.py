@@ -65,3 +65,11 @@ def test_a_text_store_on_a_full_disk_is_a_clear_error(tmp_path: Path, monkeypatc
         monkeypatch.undo()
         assert store.get(0) == "kept before the disk filled up"
     assert os.listdir(tmp_path) == []
+
+
+def test_the_text_store_has_no_name_to_leave_behind(tmp_path: Path) -> None:
+    """Nothing of the store is in its folder even while it is open, so kill -9 leaves nothing."""
+    with TextStore(str(tmp_path)) as store:
+        store.add("a text")
+        store.flush()
+        assert os.listdir(tmp_path) == [] and store.get(0) == "a text"

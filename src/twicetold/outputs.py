@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import operator
 import os
 import platform
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,6 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import _jsonl
+from .atomic import atomic_path as atomic_path  # re-exported: the one atomic writer
+from .atomic import check_destination as check_destination
 from .errors import OutputError
 from .model import TableRows, jsonable, string_buffers
 
@@ -58,51 +59,6 @@ CLUSTERS_SCHEMA = pa.schema([
     ("min_jaccard", pa.float64()), ("members", pa.list_(pa.string())),
 ])
 DOCUMENT_FIELDS = ["id", "source", "date", "length", "encoding", "warnings", "cluster", "origin"]
-
-
-def check_destination(path: str | os.PathLike[str], force: bool) -> Path:
-    """Fail early, before any work, when ``path`` exists and ``force`` is not set."""
-    out = Path(path)
-    if out.exists() and not force:
-        raise OutputError(f"{out} already exists", "pass --force to replace it, or choose another path")
-    if not out.parent.exists():
-        raise OutputError(f"the folder {out.parent} does not exist", "create it first")
-    return out
-
-
-@contextmanager
-def atomic_path(path: str | os.PathLike[str], force: bool, is_dir: bool) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it
-    is removed and ``path`` is left as it was."""
-    dest = check_destination(path, force)
-    prefix = f".{dest.name}.twicetold-tmp-"
-    # Keep the destination's extensions: writers pick the format and compression from them.
-    suffix = "".join(dest.suffixes)
-    if is_dir:
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=dest.parent))
-    else:
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=dest.parent)
-        os.close(fd)
-        tmp = Path(name)
-    try:
-        # mkdtemp/mkstemp make owner-only paths; the result gets the mode a plain mkdir/open would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, (0o777 if is_dir else 0o666) & ~umask)
-        yield tmp
-        if dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.twicetold-old-", dir=dest.parent))
-            os.replace(dest, old / dest.name)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
-        raise
 
 
 @contextmanager
@@ -166,12 +122,20 @@ def _jsonl_columns(table: pa.Table) -> dict[str, Any] | None:
             texts.append(data)
             text_offsets.append(offsets)
             continue
-        if pa.types.is_integer(t):
+        if pa.types.is_null(t):
+            kind, filled = _jsonl.INT, np.zeros(n, np.int64)  # never read: no row is present
+        elif pa.types.is_integer(t):
+            if pa.types.is_uint64(t) and (pc.max(array).as_py() or 0) >= 1 << 63:
+                return None  # past int64
             kind, filled = _jsonl.INT, pc.fill_null(array, 0).to_numpy().astype(np.int64)
         elif pa.types.is_boolean(t):
             kind, filled = _jsonl.BOOL, pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(np.uint8)
         elif pa.types.is_floating(t):
             kind, filled = _jsonl.DECIMAL4, pc.fill_null(array, 0.0).to_numpy().astype(np.float64)
+            finite = np.isfinite(filled)
+            if not finite.all():  # NaN and infinities are null, as orjson writes them (JSON has none)
+                present[-1] = present[-1] & finite
+                filled = np.where(finite, filled, 0.0)
             if not np.array_equal(np.round(filled * 10000) / 10000, filled) or np.abs(filled).max(initial=0) > 1e9:
                 return None  # only numbers of at most four decimals are written here as repr writes them
         else:
@@ -195,12 +159,18 @@ def _jsonl_columns(table: pa.Table) -> dict[str, Any] | None:
             "present": np.array(present, dtype=np.uint8).reshape(len(present), n)}
 
 
+# Below this many rows a table is written through orjson: the same bytes, in a blink, and the
+# compiled writer (twenty seconds to compile on a first run) is not needed at all.
+COMPILED_JSONL_MIN_ROWS = 5000
+
+
 def write_jsonl_table(path: Path, table: pa.Table) -> None:
     """``table`` as JSON Lines: the same bytes as ``write_jsonl`` of its rows, but written by a
     compiled kernel straight from the Arrow buffers, without the GIL (columns of integers,
-    booleans, texts, lists of texts and numbers of at most four decimals, nulls in any; a
-    table with anything else goes through ``write_jsonl``)."""
-    columns = _jsonl_columns(table)
+    booleans, texts, lists of texts and numbers of at most four decimals, nulls in any, NaN
+    and infinities written as null like orjson writes them; a table with anything else goes
+    through ``write_jsonl``)."""
+    columns = _jsonl_columns(table) if table.num_rows >= COMPILED_JSONL_MIN_ROWS else None
     if columns is None or table.num_columns == 0:
         write_jsonl(path, table.to_pylist())
         return
@@ -224,15 +194,7 @@ def fields(obj: Any) -> dict[str, Any]:
 
 
 def _table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
-    if schema is not None:
-        return pa.Table.from_pylist(rows, schema=schema)
-    try:
-        return pa.Table.from_pylist(rows)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # Carried-through columns of mixed types: keep them, JSON-encoded.
-        fixed = [{k: (json.dumps(jsonable(v), ensure_ascii=False) if k not in DOCUMENT_FIELDS
-                      and not isinstance(v, str | type(None)) else v) for k, v in r.items()} for r in rows]
-        return pa.Table.from_pylist(fixed)
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def write_parquet(path: Path, table: pa.Table) -> None:
@@ -270,56 +232,258 @@ def write_table(folder: Path, name: str, rows: Rows, schema: pa.Schema | None = 
     write_parquet(folder / f"{name}.parquet", _as_table(rows, schema))
 
 
-def _document_columns(docs: list[Any]) -> tuple[list[str], list[str]]:
+DOCUMENT_TYPES = [pa.string(), pa.string(), pa.string(), pa.int64(), pa.string(), pa.list_(pa.string()), pa.int64(),
+                  pa.string()]  # of DOCUMENT_FIELDS
+MAX_TYPED_DEPTH = 16  # levels of lists and objects a carried column keeps as Parquet types; deeper is JSON text
+MAX_TEXT_DEPTH = 100_000  # levels written as JSON text; deeper is taken for a value that holds itself
+_EXACT = 1 << 53  # integers up to this size are exact as floats
+_INT64 = 1 << 63
+
+
+def _document_columns(docs: list[Any]) -> tuple[list[str], list[Any]]:
     """The documents table's column names, and the input columns carried through (a column
-    whose name clashes with a fixed field is written as ``input_<name>``), in order of appearance."""
+    whose name clashes with a fixed field, or with a column before it, is written as
+    ``input_<name>``), in order of appearance."""
     input_columns = list(dict.fromkeys(k for d in docs for k in d.meta))
     names = list(DOCUMENT_FIELDS)
+    taken = set(names)
     for k in input_columns:
-        names.append(f"input_{k}" if k in names else k)
+        name = str(k)
+        while name in taken:
+            name = f"input_{name}"
+        names.append(name)
+        taken.add(name)
     return names, input_columns
 
 
 def document_rows(documents: Iterable[Any]) -> list[dict[str, Any]]:
-    """Output rows of documents: the fixed fields, then the carried-through input columns.
-    Every row gets every column (Parquet needs one schema), in the order the columns appear."""
-    docs = list(documents)
-    fixed = list(map(operator.attrgetter(*DOCUMENT_FIELDS), docs))
-    names, input_columns = _document_columns(docs)
-    if not input_columns:
-        return [dict(zip(DOCUMENT_FIELDS, values, strict=True)) for values in fixed]
-    return [dict(zip(names, values + tuple(d.meta.get(k) for k in input_columns), strict=True))
-            for values, d in zip(fixed, docs, strict=True)]
+    """Output rows of documents, as written (``document_table``): the fixed fields, then the
+    carried-through input columns. Every row gets every column (Parquet needs one schema), in
+    the order the columns appear."""
+    return document_table(documents).to_pylist()
 
 
-def document_table(documents: Iterable[Any]) -> pa.Table | None:
-    """The rows of ``document_rows`` as Arrow columns, made column by column (no row
-    dictionaries), or None when an input column holds values of several types or nested ones
-    (its rows are then written through ``document_rows``, as they come)."""
+def document_table(documents: Iterable[Any]) -> pa.Table:
+    """The documents table, made column by column (no row dictionaries): the fixed fields
+    (``DOCUMENT_TYPES``), then each carried-through input column as ``carried_column`` makes
+    it, so that its JSON Lines and Parquet files hold the same rows."""
     docs = list(documents)
     names, input_columns = _document_columns(docs)
-    columns = [list(c) for c in zip(*map(operator.attrgetter(*DOCUMENT_FIELDS), docs), strict=True)] if docs \
+    fixed = [list(c) for c in zip(*map(operator.attrgetter(*DOCUMENT_FIELDS), docs), strict=True)] if docs \
         else [[] for _ in DOCUMENT_FIELDS]
-    columns += [[d.meta.get(k) for d in docs] for k in input_columns]
-    try:
-        table = pa.table([pa.array(c) for c in columns], names=names)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    return table if _flat(table.schema) else None
+    arrays = [_fixed_column(name, values, t) for name, values, t in zip(DOCUMENT_FIELDS, fixed, DOCUMENT_TYPES,
+                                                                       strict=True)]
+    arrays += [carried_column(name, [d.meta.get(k) for d in docs])
+               for name, k in zip(names[len(DOCUMENT_FIELDS):], input_columns, strict=True)]
+    return pa.table(arrays, names=names)
 
 
 def _document_rows(documents: Sequence[Any]) -> Rows:
-    table = document_table(documents)
-    return document_rows(documents) if table is None else table
+    return document_table(documents)
 
 
-def _flat(schema: pa.Schema) -> bool:
-    """Whether every column is of a type ``write_jsonl_table`` writes, or hands back to orjson
-    unchanged (``to_pylist`` gives back the values of flat columns as they were)."""
-    def flat(t: pa.DataType) -> bool:
-        return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_null(t)
-                or pa.types.is_string(t))
-    return all(flat(f.type) or (pa.types.is_list(f.type) and flat(f.type.value_type)) for f in schema)
+def _fixed_column(name: str, values: list[Any], arrow_type: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    try:
+        return pa.array(values, arrow_type)
+    except (pa.ArrowException, OverflowError, TypeError, ValueError):
+        return carried_column(name, values)  # a library caller's odd values: the rule of carried columns
+
+
+class _Untyped(Exception):
+    """The values of a carried column share no Arrow type that holds each of them as it is."""
+
+
+def carried_column(name: str, values: list[Any]) -> pa.Array | pa.ChunkedArray:
+    """A carried-through input column as an Arrow column, written the same in both files (see
+    the README, ``documents``): values of one type keep it (texts, booleans, integers within
+    64 bits, numbers: integers among numbers with decimals become floats when exact, lists
+    and objects whose items and members share one type, objects with the same keys in
+    every row, at most ``MAX_TYPED_DEPTH`` levels deep); NaN and infinities are null;
+    anything else makes the column one of JSON texts, each value's (``json_text``)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    try:
+        if kinds <= {str}:
+            return pa.array(values, pa.string())
+        if kinds == {bool}:
+            return pa.array(values, pa.bool_())
+        if kinds == {int}:
+            return pa.array(values, pa.int64())  # OverflowError past int64: JSON text
+        if kinds == {float}:
+            return _finite(pa.array(values, pa.float64()))
+        shape = None
+        for v in values:
+            shape = _unify(shape, _shape(v, 0))
+        if _has_non_finite(shape):
+            values = [_without_non_finite(v) for v in values]
+        return pa.array(values, _arrow_type(shape))
+    except (_Untyped, pa.ArrowException, OverflowError, TypeError, ValueError):
+        return pa.array([None if v is None or (isinstance(v, float) and not math.isfinite(v)) else json_text(name, v)
+                         for v in values], pa.binary()).view(pa.string())
+
+
+def _finite(array: pa.Array) -> pa.Array:
+    """A float column with NaN and infinities as nulls."""
+    bad = pc.fill_null(pc.invert(pc.is_finite(array)), False)
+    return pc.if_else(bad, pa.scalar(None, array.type), array) if pc.any(bad).as_py() else array
+
+
+# The type a carried value has in ``_shape``: None (null, goes with any), "s" (text), "b"
+# (boolean), "i" (an integer exact as a float), "I" (any other int64), "f" (a finite float),
+# "F" (floats, some of them NaN or infinite), ("l", items' shape) or ("d", keys, members' shapes).
+Shape: TypeAlias = Any
+
+
+def _shape(v: Any, depth: int) -> Shape:
+    """The shape of the value ``v``, nested ``depth`` levels deep; _Untyped when it has none."""
+    t = type(v)
+    if t is str:
+        return "s"
+    if v is None:
+        return None
+    if t is bool:
+        return "b"
+    if t is float:
+        return "f" if math.isfinite(v) else "F"
+    if t is int or (isinstance(v, int) and not isinstance(v, bool)):
+        if -_EXACT <= v <= _EXACT:
+            return "i"
+        if -_INT64 <= v < _INT64:
+            return "I"
+        raise _Untyped
+    if isinstance(v, list | tuple | dict):
+        if depth >= MAX_TYPED_DEPTH:
+            raise _Untyped
+        if isinstance(v, dict):
+            if not v or not all(type(k) is str for k in v):
+                raise _Untyped  # no empty struct in Parquet
+            return "d", tuple(v), tuple(_shape(x, depth + 1) for x in v.values())
+        item = None
+        for x in v:
+            item = _unify(item, _shape(x, depth + 1))
+        return "l", item
+    if isinstance(v, float):
+        return "f" if math.isfinite(v) else "F"
+    if isinstance(v, str):
+        return "s"
+    raise _Untyped
+
+
+_NUMBERS = {frozenset("iI"): "I", frozenset("if"): "f", frozenset("iF"): "F", frozenset("fF"): "F"}
+
+
+def _unify(a: Shape, b: Shape) -> Shape:
+    """The shape of values of shapes ``a`` and ``b`` together; _Untyped when they have none."""
+    if a == b or b is None:
+        return a
+    if a is None:
+        return b
+    if type(a) is str and type(b) is str:
+        both = _NUMBERS.get(frozenset((a, b)))
+        if both is None:
+            raise _Untyped
+        return both
+    if type(a) is tuple and type(b) is tuple and a[0] == b[0]:
+        if a[0] == "l":
+            return "l", _unify(a[1], b[1])
+        if a[1] == b[1]:
+            return "d", a[1], tuple(_unify(x, y) for x, y in zip(a[2], b[2], strict=True))
+        if len(a[1]) == len(b[1]) and set(a[1]) == set(b[1]):  # the same keys in another order
+            members = dict(zip(b[1], b[2], strict=True))
+            return "d", a[1], tuple(_unify(x, members[k]) for k, x in zip(a[1], a[2], strict=True))
+    raise _Untyped
+
+
+def _has_non_finite(shape: Shape) -> bool:
+    if shape == "F":
+        return True
+    if type(shape) is tuple:
+        return _has_non_finite(shape[1]) if shape[0] == "l" else any(map(_has_non_finite, shape[2]))
+    return False
+
+
+def _without_non_finite(v: Any) -> Any:
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _without_non_finite(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_without_non_finite(x) for x in v]
+    return v
+
+
+def _arrow_type(shape: Shape) -> pa.DataType:
+    if shape is None:
+        return pa.null()
+    if type(shape) is str:
+        return {"s": pa.string(), "b": pa.bool_(), "i": pa.int64(), "I": pa.int64(), "f": pa.float64(),
+                "F": pa.float64()}[shape]
+    if shape[0] == "l":
+        return pa.list_(_arrow_type(shape[1]))
+    return pa.struct([(k, _arrow_type(x)) for k, x in zip(shape[1], shape[2], strict=True)])
+
+
+def json_text(name: str, value: Any) -> bytes:
+    """``value`` as compact JSON text (orjson's: NaN and infinities as null), any depth and
+    integers of any size included; OutputError for a value that holds itself. ``name``: its
+    column, for the message."""
+    try:
+        return orjson.dumps(value, default=jsonable, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:  # nested past 254 levels, an integer past 64 bits, a lone surrogate
+        pass
+    parts: list[bytes] = []
+    todo: list[Any] = [(value, 0)]  # values to write (with their depth) and bytes written as they are
+    while todo:
+        item = todo.pop()
+        if type(item) is bytes:
+            parts.append(item)
+            continue
+        v, depth = item
+        if isinstance(v, dict | list | tuple):
+            if depth >= MAX_TEXT_DEPTH:
+                raise OutputError(f"the input column {name!r} holds a value nested more than {MAX_TEXT_DEPTH} "
+                                  "levels deep, or one that holds itself: it cannot be written as JSON",
+                                  "carry JSON values through (trees, not loops)")
+            todo.append(b"}" if isinstance(v, dict) else b"]")
+            items = list(v.items()) if isinstance(v, dict) else list(enumerate(v))
+            for i in range(len(items) - 1, -1, -1):
+                key, x = items[i]
+                todo.append((x, depth + 1))
+                comma = b"," if i else b""
+                todo.append(comma + _json_key(key) + b":" if isinstance(v, dict) else comma)
+            todo.append(b"{" if isinstance(v, dict) else b"[")
+        else:
+            parts.append(_json_scalar(v))
+    return b"".join(parts)
+
+
+def _json_scalar(v: Any) -> bytes:
+    if v is None:
+        return b"null"
+    if isinstance(v, bool):
+        return b"true" if v else b"false"
+    if isinstance(v, int):
+        return str(int(v)).encode()
+    if isinstance(v, float):
+        return orjson.dumps(float(v))  # null when not finite
+    if isinstance(v, str):
+        try:
+            return orjson.dumps(v)
+        except orjson.JSONEncodeError:  # a lone surrogate: escaped
+            return json.dumps(v).encode()
+    return _json_scalar(jsonable(v))
+
+
+def _json_key(k: Any) -> bytes:
+    """An object key as JSON text, as orjson writes keys that are not texts."""
+    if isinstance(k, str):
+        return _json_scalar(k)
+    if k is None or isinstance(k, bool | int):
+        return _json_scalar(_json_scalar(k).decode())
+    try:
+        return orjson.dumps({k: 0}, option=orjson.OPT_NON_STR_KEYS)[1:-3]
+    except orjson.JSONEncodeError:
+        return _json_scalar(str(k))
 
 
 def _write_tables(folder: Path, tables: list[tuple[str, Callable[[], Rows], pa.Schema | None]], workers: int) -> None:
@@ -364,7 +528,7 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
     ``passage_clusters`` as JSON Lines and Parquet, plus ``run.json``. Replaces an existing
     folder only with ``force``. With ``workers`` > 1 the Parquet files are encoded on a second
     thread (see ``_write_tables``)."""
-    with gc_paused(), atomic_path(outdir, force, is_dir=True) as tmp:
+    with gc_paused(), atomic_path(outdir, force, is_dir=True, inputs=inputs or ()) as tmp:
         def pairs() -> list[dict[str, Any]]:
             return [{"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
                      "direction": p.direction, "same_source": p.same_source,

@@ -29,7 +29,6 @@ import datetime as dt
 import difflib
 import heapq
 import os
-import tempfile
 import threading
 import urllib.parse
 from collections import Counter, OrderedDict
@@ -43,6 +42,7 @@ import regex
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
+from .atomic import atomic_path, check_destination
 from .config import ReadConfig
 from .errors import InputError, OutputError, TwicetoldError
 from .model import InputProblem
@@ -841,6 +841,15 @@ def static_text(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
+def _is_report(path: Path) -> bool:
+    """``path`` is a report twicetold wrote (its generator tag is near the top)."""
+    try:
+        with open(path, "rb") as f:
+            return b'<meta name="generator" content="twicetold' in f.read(4096)
+    except OSError:
+        return False
+
+
 def write_report(results_dir: str | os.PathLike[str], output_html: str | os.PathLike[str] | None = None, *,
                  max_pairs: int = 100, max_clusters: int = 50, max_sources: int = 25, context: int = 300) -> Path:
     """Write the HTML report of a results folder; return its path.
@@ -860,21 +869,20 @@ def write_report(results_dir: str | os.PathLike[str], output_html: str | os.Path
         raise InputError("max_pairs, max_clusters and context must be >= 0, max_sources >= 1")
     results = Results.load(results_dir)
     out = Path(output_html) if output_html is not None else results.path / "report.html"
+    # The report's inputs (the scan's inputs, the tables it is made from) are never written over,
+    # and an existing file is replaced only when it is a twicetold report.
+    inputs: list[str | os.PathLike[str]] = [i for i in results.run.get("inputs", []) if isinstance(i, str)]
+    inputs += [p for p in results.path.iterdir() if p.suffix != ".html"]
     if out.is_dir():
         raise OutputError(f"{out} is a folder", "give a file name for the report, e.g. report.html")
-    if not out.parent.exists():
-        raise OutputError(f"the folder {out.parent} does not exist", "create it first")
+    check_destination(out, True, inputs, is_dir=False)
+    if out.exists() and not _is_report(out):
+        raise OutputError(f"{out} exists and is not a twicetold report: it is not replaced",
+                          "give another file name for the report")
     html_text = render_report(results, max_pairs=max_pairs, max_clusters=max_clusters,
                               max_sources=max_sources, context=context)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html_text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out, True, is_dir=False, inputs=inputs) as tmp:
+        tmp.write_text(html_text, encoding="utf-8")
     return out
 
 

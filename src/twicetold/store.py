@@ -68,8 +68,10 @@ class TextStore:
     def __init__(self, directory: str | None = None) -> None:
         self.directory = directory
         with _disk_space("the temporary text store", directory):
-            fd, self.path = tempfile.mkstemp(prefix="twicetold-texts-", suffix=".bin", dir=directory)
-        self._file = os.fdopen(fd, "w+b")
+            # A file without a name where the platform allows (read and written through its
+            # descriptor only, which the forked alignment workers inherit): nothing is left
+            # behind even by kill -9.
+            self._file = tempfile.TemporaryFile(prefix="twicetold-texts-", suffix=".bin", dir=directory)  # noqa: SIM115
         self._fd = self._file.fileno()
         self._size = 0  # bytes written to the temporary file
         self._segments: list[_Segment] = []
@@ -147,8 +149,6 @@ class TextStore:
         self._inputs.clear()
         if not self._file.closed:
             self._file.close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
 
     def __enter__(self) -> TextStore:
         return self
