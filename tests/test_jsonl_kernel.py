@@ -297,6 +297,7 @@ def test_jsonl_table_writer_gives_orjsons_bytes(tmp_path: Path, seed: int) -> No
     assert outputs._jsonl_columns(table) is not None
     monkey = pytest.MonkeyPatch()
     monkey.setattr(outputs, "JSONL_CHUNK", rng.choice([64, 4096, 1 << 20]))
+    monkey.setattr(outputs, "COMPILED_JSONL_MIN_ROWS", 0)  # small tables take orjson otherwise
     try:
         outputs.write_jsonl_table(tmp_path / "t.jsonl", table)
     finally:
@@ -326,3 +327,33 @@ def test_jsonl_table_writer_leaves_other_columns_to_orjson(tmp_path: Path) -> No
         assert outputs._jsonl_columns(table) is None
         outputs.write_jsonl_table(tmp_path / "t.jsonl", table)
         assert (tmp_path / "t.jsonl").read_bytes() == orjson_lines(table.to_pylist())
+
+
+# ------------------------------------------------------------------ reading: limits (issue #15)
+
+def test_rows_nested_past_the_limit_are_left_to_the_careful_reader() -> None:
+    """A row may nest ``MAX_NESTING`` levels (itself included); a deeper one is bad, so the
+    careful reader reports it as malformed, the same way on both paths."""
+    def row(levels: int) -> bytes:
+        return b'{"text": "t", "m": ' + b"[" * (levels - 1) + b"]" * (levels - 1) + b"}"
+
+    assert parse([row(_jsonl.MAX_NESTING)])[0] == -1
+    assert parse([row(_jsonl.MAX_NESTING + 1)])[0] == 0
+    def objects(levels: int) -> bytes:
+        return b'{"text": "t", "m": ' + b'{"a": ' * (levels - 1) + b"1" + b"}" * levels
+
+    assert parse([objects(_jsonl.MAX_NESTING)])[0] == -1
+    assert parse([objects(_jsonl.MAX_NESTING + 1)])[0] == 0
+
+
+def test_big_integers_of_clean_rows_are_exact(tmp_path: Path) -> None:
+    """The compiled reader copies carried numbers as written; read back, integers are exact
+    at any size (orjson reads those past 64 bits as floats)."""
+    rows = [{"id": f"d{n}", "text": "some text", "n": v}
+            for n, v in enumerate([2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, 10**40, 7])]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (batch,) = readers.read_batches([path], ReadConfig(), [])
+    assert batch.meta_json is not None  # the compiled reader took the block
+    assert [m["n"] for m in batch.meta()] == [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, 10**40, 7]
+    assert all(type(m["n"]) is int for m in batch.meta())

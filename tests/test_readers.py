@@ -192,6 +192,7 @@ def test_stdin_forced_format_compressed_and_copy(monkeypatch: pytest.MonkeyPatch
 # ---------------------------------------------------------------- encodings
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_clough_mixed_encodings() -> None:
     docs, problems = read(CLOUGH)
     assert len(docs) == 100
@@ -537,3 +538,235 @@ def test_lone_surrogate_escapes_are_replaced_one_for_one(tmp_path: Path) -> None
     assert [p.kind for p in problems] == ["encoding_fallback"]
     result = twicetold.scan([path])  # the compiled stages accept it
     assert result.documents[0].length == len(doc.text)
+
+
+# ---------------------------------------------------------------- issue #15: both JSON Lines paths
+
+
+def read_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, config: ReadConfig = CFG,
+                   ) -> tuple[list[Document], list[InputProblem]]:
+    """``path`` read by the compiled reader (small blocks, two threads: clean blocks are taken
+    as they are) and by the careful reader alone; both must give the same documents and
+    problems, which are returned."""
+    from twicetold import readers
+
+    def run() -> tuple[list[Document], list[InputProblem]]:
+        problems: list[InputProblem] = []
+        docs = [d for b in readers.read_batches([path], config, problems, threads=2) for d in b.documents()]
+        return docs, problems
+
+    with monkeypatch.context() as m:
+        m.setattr(readers, "JSONL_BLOCK_BYTES", 256)
+        fast = run()
+        m.setattr(readers, "_fast_jsonl_block", lambda block, *args: (block.count(b"\n"), None))
+        careful = run()
+    assert fast == careful
+    return fast
+
+
+def scan_and_write(path: Path, out: Path) -> list[dict[str, Any]]:
+    """Scan ``path`` and write its results folder; the documents table as written."""
+    result = twicetold.scan([path])
+    twicetold.write_results(result, out, force=True)
+    pq.read_table(out / "documents.parquet")  # Parquet holds it too
+    return [json.loads(line) for line in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_lone_surrogates_in_every_string_are_replaced_and_flagged(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lone surrogate escape in the id, source, date, a carried field (nested too) or a key
+    becomes U+FFFD like in the text, and the document says where; nothing crashes downstream
+    (scan, results, index)."""
+    from twicetold.index import Index
+
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(
+        b'{"id": "i\\ud800", "text": "first text here"}\n'
+        b'{"id": "b", "text": "second text here", "source": "AP\\udc00"}\n'
+        b'{"id": "c", "text": "third text here", "date": "2024-01-01\\ud83d"}\n'
+        b'{"id": "d", "text": "fourth text here", "tags": ["x\\ud800y", {"k": "\\udfff"}]}\n'
+        b'{"id": "e", "text": "fifth text here", "ke\\ud800y": 1}\n'
+        b'{"id": "f", "text": "sixth \\ud83d\\ude00 pair is fine", "url": "\\\\ud800 is text"}\n')
+    docs, problems = read_both_ways(path, monkeypatch)
+    assert [d.id for d in docs] == ["i\ufffd", "b", "c", "d", "e", "f"]
+    assert docs[1].source == "AP\ufffd" and docs[2].date == "2024-01-01\ufffd"
+    assert docs[3].meta == {"tags": ["x\ufffdy", {"k": "\ufffd"}]}
+    assert docs[4].meta == {"ke\ufffdy": 1}
+    assert docs[5].text == "sixth 😀 pair is fine" and docs[5].meta == {"url": "\\ud800 is text"}
+    assert docs[5].warnings == []
+    where = [f"{path}:{n}" for n in range(1, 6)]
+    flagged = [(p.where, p.kind, p.action) for p in problems if "surrogate" in p.message]
+    assert flagged == [(w, "encoding_fallback", "kept") for w in where]
+    for doc, field in zip(docs, ["id", "source", "date", "'tags'", "a key"], strict=False):
+        assert any("surrogate" in w and field in w for w in doc.warnings), (doc.warnings, field)
+    rows = scan_and_write(path, tmp_path / "out")
+    assert [r["id"] for r in rows] == [d.id for d in docs]
+    with Index.create(tmp_path / "i.twicetold") as index:
+        assert index.add([path]).added == 6
+
+
+def test_lone_surrogate_code_units_in_utf16_jsonl(tmp_path: Path) -> None:
+    """A UTF-16 file may hold a lone surrogate code unit itself (not escaped): the same rule."""
+    path = tmp_path / "w.jsonl"
+    path.write_bytes(b"\xff\xfe" + '{"id": "a", "text": "one'.encode("utf-16-le") + b"\x00\xd8"
+                     + '"}\n{"id": "b", "text": "two"}\n'.encode("utf-16-le"))
+    docs, problems = read(path)
+    assert [(d.id, d.text) for d in docs] == [("a", "one\ufffd"), ("b", "two")]
+    assert any("surrogate" in p.message and p.where == f"{path}:1" for p in problems)
+    out = tmp_path / "copy.jsonl"
+    assert copy_filtered(path, out, {"a", "b"}, CFG) == 2
+    assert out.read_bytes() == path.read_bytes()  # copied as it was
+
+
+def test_big_integers_stay_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Integers past 64 bits are not read as floats: numeric ids are their exact decimal text
+    (two ids differing in the 21st digit are two ids), carried integers are exact Python
+    integers at any size (past Python's 4300 digits, their decimal text), and the results
+    hold them exactly."""
+    path = tmp_path / "b.jsonl"
+    huge = "9" * 5000  # past Python's int-from-text limit too
+    path.write_text(
+        '{"id": 123456789012345678901, "text": "one text"}\n'
+        '{"id": 123456789012345678902, "text": "two text"}\n'
+        '{"id": -9223372036854775809, "text": "three text"}\n'
+        '{"id": "s", "text": "four text", "u": 9223372036854775808, "v": 18446744073709551616, '
+        '"w": -9223372036854775809, "x": 9223372036854775807, "y": -9223372036854775808, '
+        '"z": [123456789012345678901234567890, {"n": 18446744073709551615}], "f": 1.5e300}\n'
+        f'{{"id": "t", "text": "five text", "h": {huge}, "g": -{huge}}}\n', encoding="utf-8")
+    docs, problems = read_both_ways(path, monkeypatch)
+    assert problems == []
+    assert [d.id for d in docs] == ["123456789012345678901", "123456789012345678902", "-9223372036854775809",
+                                    "s", "t"]
+    meta = {"u": 2**63, "v": 2**64, "w": -(2**63) - 1, "x": 2**63 - 1, "y": -(2**63),
+            "z": [123456789012345678901234567890, {"n": 2**64 - 1}], "f": 1.5e300}
+    assert docs[3].meta == meta and all(type(v) is int for v in (meta["u"], meta["v"], meta["w"]))
+    assert docs[4].meta == {"h": huge, "g": "-" + huge}
+    clean = tmp_path / "clean.jsonl"  # string ids: a block the compiled reader takes, carried fields and all
+    clean.write_text('{"id": "c", "text": "a text", "u": 9223372036854775808, "v": 1e2, "x": 5}\n', encoding="utf-8")
+    (doc,), _ = read_both_ways(clean, monkeypatch)
+    assert doc.meta == {"u": 2**63, "v": 100.0, "x": 5} and type(doc.meta["v"]) is float
+    rows = scan_and_write(path, tmp_path / "out")  # written exactly: as integers, or their JSON text
+
+    def exact(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    assert [exact(rows[3][k]) for k in ("u", "v", "w", "x", "y")] == [2**63, 2**64, -(2**63) - 1, 2**63 - 1, -(2**63)]
+
+
+def nested(depth: int) -> str:
+    """A row whose JSON nests ``depth`` levels, the row itself counted."""
+    return '{"text": "deep row", "m": ' + "[" * (depth - 1) + "1" + "]" * (depth - 1) + "}"
+
+
+def test_rows_nested_too_deep_are_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from twicetold.readers import MAX_NESTING
+
+    path = tmp_path / "deep.jsonl"
+    depths = [MAX_NESTING, MAX_NESTING + 1, 300, 600, 5000]
+    path.write_text("".join(nested(d) + "\n" for d in depths) + '{"text": "last"}\n'
+                    + '{"text": "[[[[ in a string is text", "m": {"a": [{"b": []}]}}\n', encoding="utf-8")
+    docs, problems = read_both_ways(path, monkeypatch)
+    assert [d.id for d in docs] == [f"{path}:1", f"{path}:6", f"{path}:7"]
+    assert [(p.where, p.kind, p.action) for p in problems] == [
+        (f"{path}:{n}", "malformed_row", "skipped") for n in (2, 3, 4, 5)]
+    assert all(f"more than {MAX_NESTING} levels" in p.message for p in problems)
+    rows = scan_and_write(path, tmp_path / "out")  # the deepest row kept is written, JSON and Parquet
+    assert len(rows) == 3
+    with pytest.raises(InputError, match=rf"deep\.jsonl:2: .*more than {MAX_NESTING} levels"):
+        read(path, config=ReadConfig(strict=True))
+    clean = tmp_path / "clean.jsonl"  # the compiled reader takes the deepest row allowed
+    clean.write_text(nested(MAX_NESTING).replace('"text"', '"id": "x", "text"') + "\n", encoding="utf-8")
+    (doc,), _ = read_both_ways(clean, monkeypatch)
+    assert doc.id == "x"
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_jsonl_lines_end_only_at_newline(tmp_path: Path, codec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A carriage return alone is not a line end in JSON Lines, whatever the encoding: between
+    tokens it is JSON whitespace (the row is read), inside a string it makes the row invalid
+    (one malformed row), and the lines after keep their numbers."""
+    boms = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00",
+            "utf-32-be": b"\x00\x00\xfe\xff"}
+    content = ('{"id": "a",\r"text": "one\\rtwo"}\r\n'
+               '{"text": "raw\rcr"}\n'
+               '\r\n'
+               '{"text":\r"three"}\r'
+               '\n{"text": "four"}\n')
+    path = tmp_path / "cr.jsonl"
+    path.write_bytes(boms.get(codec, b"") + content.encode(codec))
+    docs, problems = read_both_ways(path, monkeypatch)
+    assert [(d.id, d.text) for d in docs] == [("a", "one\rtwo"), (f"{path}:4", "three"), (f"{path}:5", "four")]
+    assert [(p.where, p.kind) for p in problems if p.kind != "encoding_fallback"] == [(f"{path}:2", "malformed_row")]
+    out = tmp_path / "copy.jsonl"  # lines copied as they are, CRs and all
+    assert copy_filtered(path, out, {d.id for d in docs}, CFG) == 3
+    lines = content.split("\n")
+    kept = "\n".join([lines[0], lines[3], lines[4], ""])
+    assert out.read_bytes() == boms.get(codec, b"") + kept.encode(codec)
+
+
+def test_null_text_is_named_null_and_strict_names_the_row_once(tmp_path: Path) -> None:
+    path = tmp_path / "n.jsonl"
+    path.write_text('{"id": "a", "text": null}\n{"id": "b"}\n{"id": "c", "text": "fine"}\n', encoding="utf-8")
+    docs, problems = read(path)
+    assert [d.id for d in docs] == ["c"]
+    assert [(p.where, p.kind, p.message) for p in problems] == [
+        (f"{path}:1", "missing_text", f"{path}:1: 'text' is null"),
+        (f"{path}:2", "missing_text", f"{path}:2: no 'text' field (its fields: id)")]
+    with pytest.raises(InputError) as err:
+        read(path, config=ReadConfig(strict=True))
+    assert err.value.message == f"{path}:1: 'text' is null"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read(bad, config=ReadConfig(strict=True))
+    assert err.value.message.count(f"{bad}:2") == 1
+
+
+def no_documents(tmp_path: Path, name: str) -> Path:
+    """An input that holds no documents, of the kind ``name`` says."""
+    path = tmp_path / name
+    if name == "empty-folder":
+        path.mkdir()
+    elif name == "pdf-folder":
+        path.mkdir()
+        for n in range(3):
+            (path / f"paper{n}.pdf").write_bytes(b"%PDF-1.7 ...")
+        (path / "scan.png").write_bytes(b"\x89PNG\r\n")
+    elif name == "png-folder":
+        path.mkdir()
+        (path / "a.png").write_bytes(b"\x89PNG\r\n")
+    elif name == "binary.txt":
+        path.write_bytes(b"\x7fELF\x00\x01\x02\x03" * 10)
+    elif name == "body.jsonl":
+        write_jsonl(path, [{"id": "a", "body": "the text is here"}, {"id": "b", "body": "and here"}])
+    elif name == "null.jsonl":
+        write_jsonl(path, [{"id": "a", "text": None}])
+    else:
+        path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize(("name", "said", "hinted"), [
+    ("empty-folder", "no files", "give a folder of .txt files"),
+    ("pdf-folder", "3 .pdf, 1 .png", "extract"),
+    ("png-folder", "1 .png", "extract"),
+    ("binary.txt", "binary", "text"),
+    ("body.jsonl", "no 'text' field", "--text-column"),
+    ("null.jsonl", "'text' is null", "--text-column"),
+    ("empty.jsonl", "empty", "written completely")])
+def test_reading_no_documents_is_an_input_error(tmp_path: Path, name: str, said: str, hinted: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing to scan is an input error with a hint (exit status 3), not an empty results
+    folder; what was found is said."""
+    from twicetold.cli import main
+
+    path = no_documents(tmp_path, name)
+    with pytest.raises(InputError, match="no documents") as err:
+        twicetold.scan([path])
+    assert said in err.value.message and err.value.hint and hinted in err.value.hint
+    with pytest.raises(SystemExit) as code:
+        main(["scan", str(path), "-o", str(tmp_path / "out"), "-q"])
+    assert code.value.code == 3 and not (tmp_path / "out").exists()
+    assert "no documents" in capsys.readouterr().err
+    other = write_jsonl(tmp_path / "other.jsonl", [{"id": "x", "text": "one document"}])
+    assert len(twicetold.scan([path, other]).documents) == 1  # nothing from one input of several is fine

@@ -6,8 +6,9 @@ there is any. ``parse_block`` validates each line as strict JSON (RFC 8259: UTF-
 numbers, nesting) and, in one pass, decodes the wanted string fields into a buffer and
 copies every other member, as written, into a small JSON object per line (the metadata,
 typed later by Arrow like before). Anything it does not take as it is (a blank line, a
-wanted field that is not a string, a repeated wanted key, a lone surrogate, invalid UTF-8 or
-JSON) marks the line bad, and the reader then reads the block line by line with every check.
+wanted field that is not a string, a repeated wanted key, a lone surrogate, nesting deeper
+than ``MAX_NESTING`` levels, invalid UTF-8 or JSON) marks the line bad, and the reader then
+reads the block line by line with every check.
 
 The kernels are serial and release the GIL: the reader runs one per block on several
 threads, beside the sketch kernels.
@@ -20,7 +21,8 @@ from numba import njit
 
 QUOTE, BACKSLASH, COLON, COMMA = 0x22, 0x5C, 0x3A, 0x2C
 LBRACE, RBRACE, LBRACKET, RBRACKET = 0x7B, 0x7D, 0x5B, 0x5D
-MAX_DEPTH = 512
+MAX_NESTING = 64  # levels a row may nest, itself included: the careful reader marks deeper rows malformed
+MAX_DEPTH = MAX_NESTING - 1  # levels below the row's own object
 ABSENT, NULL, STRING = 0, 1, 2  # what a line holds for a wanted field
 
 
@@ -422,11 +424,15 @@ def parse_block(data, line_ends, keys, key_offsets):  # type: ignore[no-untyped-
 
 INT, DECIMAL4, BOOL, TEXT, RAW = 0, 1, 2, 3, 4  # kinds of column ``write_rows`` writes
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_INT64_MIN = np.frombuffer(b"-9223372036854775808", dtype=np.uint8)  # the one int64 whose -v overflows
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _put_int(out, m, v):  # type: ignore[no-untyped-def]
     if v < 0:
+        if v == -9223372036854775808:
+            out[m : m + 20] = _INT64_MIN
+            return m + 20
         out[m] = 0x2D
         m += 1
         v = -v
@@ -489,9 +495,9 @@ def write_rows(lo, hi, prefixes, prefix_offsets, kinds, slots, ints, decimals, b
 
     Column ``c`` is written after the bytes ``prefixes[prefix_offsets[c]:prefix_offsets[c + 1]]``
     (``{"key":`` or ``,"key":``), ``null`` where ``present[c, row]`` is 0, else as kind
-    ``kinds[c]`` from row ``slots[c]`` of its kind's values: ``ints``, ``decimals`` (floats
-    with at most four decimals, written as Python's ``repr`` writes them: ``0.5``, ``1.0``,
-    ``0.0001``), ``bools``, or ``texts[slot]`` (an Arrow string column's data,
+    ``kinds[c]`` from row ``slots[c]`` of its kind's values: ``ints`` (all of int64),
+    ``decimals`` (floats with at most four decimals, written as Python's ``repr`` writes them:
+    ``0.5``, ``1.0``, ``0.0001``, ``-0.0``), ``bools``, or ``texts[slot]`` (an Arrow string column's data,
     ``text_offsets[slot]`` its offsets): a JSON string (``TEXT``) or JSON written as it is
     (``RAW``). Every line ends with ``}`` and a newline.
     """
@@ -522,7 +528,7 @@ def write_rows(lo, hi, prefixes, prefix_offsets, kinds, slots, ints, decimals, b
             elif kind == DECIMAL4:
                 scaled = round(decimals[s, r] * 10000.0)
                 whole, frac = scaled // 10000, scaled % 10000
-                if scaled < 0:
+                if scaled < 0 or (scaled == 0 and np.signbit(decimals[s, r])):  # -0.0 too, as repr writes it
                     out[m] = 0x2D
                     m += 1
                     whole, frac = (-scaled) // 10000, (-scaled) % 10000

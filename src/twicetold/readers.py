@@ -26,7 +26,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Container, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -54,6 +54,16 @@ _PARQUET_BATCH = 256  # rows per batch: documents can be megabytes each, so keep
 _MAX_NAMES = 20
 _ROW_KINDS = ("malformed_row", "missing_text")  # the problems that config.strict turns into errors
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Where a JSON line may spell a surrogate (``\ud800``), or hold an integer of 19 digits or more
+# (orjson reads integers past 64 bits as floats): only then does a line need the slow, careful steps.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
+MAX_NESTING = _jsonl.MAX_NESTING
+"""Levels of objects and arrays a JSON Lines row may nest (the row itself is one): a deeper
+row is malformed (JSON writers and readers, ours included, stop at some depth anyway)."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
 _GZIP_MAGIC, _ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
@@ -162,15 +172,28 @@ def _spool_path() -> str | None:
     return _spool[1] if _spool is not None else None
 
 
+_spool_files: list[IO[bytes]] = []  # kept open: their descriptors are the spooled texts' names
+
+
 def _spool_stdin() -> str:
     """Copy standard input to a temporary file once per stdin object, so it can be read twice."""
     global _spool
     if _spool is not None and _spool[0] is sys.stdin:
         return _spool[1]
-    fd, path = tempfile.mkstemp(prefix="twicetold-stdin-")
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(getattr(sys.stdin, "buffer", sys.stdin), out)
-    atexit.register(lambda: Path(path).unlink(missing_ok=True))
+    if sys.platform.startswith("linux"):
+        # A file without a name (O_TMPFILE): nothing is left behind even by kill -9. The process
+        # (and its forked workers) open it again by its descriptor's name, with an offset of its own.
+        spooled: IO[bytes] = tempfile.TemporaryFile(prefix="twicetold-stdin-")  # noqa: SIM115 (kept open)
+        _spool_files.append(spooled)
+        path = f"/proc/self/fd/{spooled.fileno()}"
+    else:
+        spooled = tempfile.NamedTemporaryFile(prefix="twicetold-stdin-", delete=False)  # noqa: SIM115
+        path = spooled.name
+        atexit.register(lambda: Path(path).unlink(missing_ok=True))
+    shutil.copyfileobj(getattr(sys.stdin, "buffer", sys.stdin), spooled)
+    spooled.flush()
+    if not sys.platform.startswith("linux"):
+        spooled.close()
     _spool = (sys.stdin, path)
     return path
 
@@ -227,7 +250,8 @@ def detect_format(path: str, config: ReadConfig) -> str:
 def _report(problems: list[InputProblem], config: ReadConfig, where: str, kind: str, message: str,
             action: str) -> None:
     if config.strict and kind in _ROW_KINDS:
-        raise InputError(f"{where}: {message}", "fix the row, or run without --strict to skip it")
+        said = message if message.startswith(f"{where}:") else f"{where}: {message}"  # the place, once
+        raise InputError(said, "fix the row, or run without --strict to skip it")
     problems.append(InputProblem(where=where, kind=kind, message=message, action=action))
 
 
@@ -247,15 +271,63 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def _exact_int(digits: str) -> int | str:
+    """A JSON integer as read: an exact ``int`` of any size, or its decimal text past the
+    digits Python converts (``sys.get_int_max_str_digits``, 4300 by default)."""
+    limit = sys.get_int_max_str_digits()
+    return int(digits) if not limit or len(digits) - digits.startswith("-") <= limit else digits
+
+
+def _without_surrogates(value: Any) -> tuple[Any, bool]:
+    """``value`` with every lone surrogate of its strings (keys too) replaced by U+FFFD, one
+    character for one, and whether there was any."""
+    if isinstance(value, str):
+        return (_SURROGATE.sub("\ufffd", value), True) if _SURROGATE.search(value) else (value, False)
+    if isinstance(value, list):
+        items = [_without_surrogates(v) for v in value]
+        return [v for v, _ in items], any(c for _, c in items)
+    if isinstance(value, dict):
+        found = False
+        clean: dict[Any, Any] = {}
+        for k, v in value.items():
+            k, key_found = _without_surrogates(k)
+            clean[k], value_found = _without_surrogates(v)
+            found = found or key_found or value_found
+        return clean, found
+    return value, False
+
+
+def _row_without_surrogates(row: dict[str, Any], config: ReadConfig) -> tuple[dict[str, Any], list[str]]:
+    """A row with its lone surrogates replaced (see ``_without_surrogates``), and where they
+    were: ``id``, ``text``, ``date``, ``source``, a carried field (``'name'``) or ``a key``."""
+    names = {config.id_column: "id", config.text_column: "text", config.date_column: "date",
+             config.source_column: "source"}
+    clean: dict[str, Any] = {}
+    found: list[str] = []
+    for k, v in row.items():
+        key, key_found = _without_surrogates(k)
+        clean[key], value_found = _without_surrogates(v)
+        if value_found:
+            found.append(names.get(key, repr(key)))
+        if key_found:
+            found.append(f"a key ({key!r})")
+    return clean, found
+
+
 def _finish(doc: Document, encoding_warning: str | None, config: ReadConfig,
-            problems: list[InputProblem], report_encoding: bool = True) -> Document:
-    """Flag what is odd about a document (encoding, empty, too long, bad date) and return it."""
+            problems: list[InputProblem], report_encoding: bool = True,
+            surrogates: Sequence[str] = ()) -> Document:
+    """Flag what is odd about a document (lone surrogates, found in the fields ``surrogates``
+    names or in its text; encoding, empty, too long, bad date) and return it."""
     where = doc.origin
+    found = list(surrogates)
     if _SURROGATE.search(doc.text):
-        # JSON may escape half of a UTF-16 pair ("\ud800"): no encoding can write that, so it
-        # becomes U+FFFD, one character for one, and offsets stay as they were.
         doc.text = _SURROGATE.sub("\ufffd", doc.text)
-        message = "lone UTF-16 surrogates replaced by U+FFFD"
+        found.append("text")
+    if found:
+        # JSON may escape half of a UTF-16 pair ("\ud800"), and a UTF-16 file may hold one: no
+        # encoding can write that, so it becomes U+FFFD, one character for one (offsets stay).
+        message = f"lone UTF-16 surrogates replaced by U+FFFD in {', '.join(dict.fromkeys(found))}"
         doc.warnings.append(message)
         _report(problems, config, where, "encoding_fallback", f"{where}: {message}", "kept")
     if encoding_warning:
@@ -295,12 +367,21 @@ def _text_document(data: bytes, doc_id: str, origin: str, config: ReadConfig,
 
 
 def _row_document(row: dict[str, Any], file: str, line: int, encoding: str, warning: str | None,
-                  config: ReadConfig, problems: list[InputProblem], first_fallback: bool) -> Document | None:
-    """A JSON object or CSV/Parquet row as a document, or ``None`` (reported) if it has no text."""
+                  config: ReadConfig, problems: list[InputProblem], first_fallback: bool,
+                  surrogates: bool = False) -> Document | None:
+    """A JSON object or CSV/Parquet row as a document, or ``None`` (reported) if it has no
+    text. ``surrogates``: the row's strings may hold lone surrogates (they are replaced)."""
     where = f"{file}:{line}"
-    if config.text_column not in row or row[config.text_column] is None:
-        _report(problems, config, where, "missing_text", f"{where}: no {config.text_column!r} field",
-                "skipped")
+    cleaned: list[str] = []
+    if surrogates:
+        row, cleaned = _row_without_surrogates(row, config)
+    if config.text_column not in row:
+        fields = ", ".join(map(str, row)) or "none"
+        _report(problems, config, where, "missing_text",
+                f"{where}: no {config.text_column!r} field (its fields: {fields})", "skipped")
+        return None
+    if row[config.text_column] is None:
+        _report(problems, config, where, "missing_text", f"{where}: {config.text_column!r} is null", "skipped")
         return None
     text = row[config.text_column]
     if not isinstance(text, str):
@@ -324,7 +405,7 @@ def _row_document(row: dict[str, Any], file: str, line: int, encoding: str, warn
         _report(problems, config, where, "encoding_fallback",
                 f"{where}: {warning} (first such row of {file}; later ones are flagged on their documents)",
                 "kept")
-    return _finish(doc, warning, config, problems, report_encoding=False)
+    return _finish(doc, warning, config, problems, report_encoding=False, surrogates=cleaned)
 
 
 # ---------------------------------------------------------------- per-format records
@@ -384,11 +465,14 @@ def _txt_records(file: str, disk: str, config: ReadConfig, problems: list[InputP
         yield doc, data
 
 
-def _lines(fh: io.BufferedIOBase) -> tuple[bytes, Iterator[tuple[bytes, str, str, str | None]]]:
+def _lines(fh: io.BufferedIOBase, newline: str = "") -> tuple[bytes, Iterator[tuple[bytes, str, str, str | None]]]:
     """Split a stream into lines, keeping line endings: ``(bom, iter of (raw, text, encoding, warning))``.
 
     UTF-8 is tried per line, so one Windows-1252 line does not garble or stop a UTF-8 file;
-    UTF-16/32 (byte-order mark) files are decoded as a whole stream. ``raw`` excludes the BOM.
+    UTF-16/32 (byte-order mark) files are decoded as a whole stream, split as ``newline``
+    says (``open``'s argument: ``""`` at CR, LF and CRLF; ``"\n"`` at LF only, as UTF-8 is
+    split), with lone surrogate code units passed through (the readers replace them). ``raw``
+    excludes the BOM.
     """
     head = fh.peek(4)[:4]  # type: ignore[attr-defined]
     for bom, codec in _BOMS:
@@ -396,9 +480,10 @@ def _lines(fh: io.BufferedIOBase) -> tuple[bytes, Iterator[tuple[bytes, str, str
             fh.read(len(bom))
             # The BOM's byte order tells which endianness the rest of the stream uses.
             endian = codec + ("-le" if bom[0] == 0xFF else "-be")
-            wrapper = io.TextIOWrapper(cast(IO[bytes], fh), encoding=endian, newline="")
+            wrapper = io.TextIOWrapper(cast(IO[bytes], fh), encoding=endian, newline=newline,
+                                       errors="surrogatepass")
             warning = f"decoded as {codec.upper()} (byte-order mark)"
-            return bom, ((line.encode(endian), line, codec, warning) for line in wrapper)
+            return bom, ((line.encode(endian, "surrogatepass"), line, codec, warning) for line in wrapper)
     bom = b""
     if head.startswith(b"\xef\xbb\xbf"):
         bom = fh.read(3)
@@ -420,6 +505,10 @@ def _jsonl_line(file: str, number: int, raw: bytes, text: str, encoding: str, wa
     where = f"{file}:{number}"
     if not text.strip():
         return None  # blank lines hold no data
+    if text.count("{") + text.count("[") > MAX_NESTING and _nesting(text) > MAX_NESTING:
+        _report(problems, config, where, "malformed_row",
+                f"{where}: JSON nested more than {MAX_NESTING} levels deep", "skipped")
+        return None
     try:
         value = _loads(raw if encoding == "utf-8" else text)
     except ValueError as exc:
@@ -432,27 +521,48 @@ def _jsonl_line(file: str, number: int, raw: bytes, text: str, encoding: str, wa
         _report(problems, config, where, "malformed_row",
                 f"{where}: a JSON {type(value).__name__}, not an object", "skipped")
         return None
-    return _row_document(value, file, number, encoding, warning, config, problems, first_fallback)
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None or (
+        encoding != "utf-8" and _SURROGATE.search(text) is not None)
+    return _row_document(value, file, number, encoding, warning, config, problems, first_fallback, surrogates)
+
+
+def _nesting(text: str) -> int:
+    """How many levels of objects and arrays the JSON ``text`` nests (brackets in strings
+    are text)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _loads(data: bytes | str) -> Any:
-    # orjson is several times faster; json accepts what orjson refuses (NaN, huge integers).
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
+    """One JSON value, integers exact (``_exact_int``). orjson is several times faster, but
+    reads integers past 64 bits as floats: a line with 19 digits in a row goes to json, as
+    does what orjson refuses (NaN, lone surrogates)."""
+    long_digits = (_LONG_DIGITS_BYTES.search(data) if isinstance(data, bytes)
+                   else _LONG_DIGITS.search(data))
+    if long_digits is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data, parse_int=_exact_int)
 
 
 def _jsonl_records(file: str, fh: io.BufferedIOBase, config: ReadConfig,
                    problems: list[InputProblem]) -> Iterator[Record]:
     """One document per JSON object line; raw = the line's bytes as in the file."""
-    bom, lines = _lines(fh)
+    bom, lines = _lines(fh, newline="\n")  # JSON Lines end at LF only: a CR alone is JSON whitespace
     if bom:
         yield None, bom
     fallback_seen = False
     for number, (raw, text, encoding, warning) in enumerate(lines, 1):
         doc = _jsonl_line(file, number, raw, text, encoding, warning, config, problems, not fallback_seen)
-        fallback_seen = fallback_seen or warning is not None
+        fallback_seen = fallback_seen or (warning is not None and doc is not None)  # said at the first document
         if doc is not None:
             yield doc, raw
 
@@ -500,8 +610,8 @@ def _csv_records(file: str, fh: io.BufferedIOBase, delimiter: str, config: ReadC
             continue
         encoding, warning = fallback or (pending[0][1] if pending else "utf-8", None)
         doc = _row_document(dict(zip(header, row, strict=True)), file, start, encoding, warning, config,
-                            problems, first_fallback=not fallback_seen)
-        fallback_seen = fallback_seen or warning is not None
+                            problems, first_fallback=not fallback_seen, surrogates=encoding in ("utf-16", "utf-32"))
+        fallback_seen = fallback_seen or (warning is not None and doc is not None)
         if doc is not None:
             yield doc, raw
     if header is None:
@@ -787,7 +897,7 @@ def _jsonl_block_records(file: str, block: bytes, first_line: int, config: ReadC
     _, lines = _lines(io.BufferedReader(io.BytesIO(block)))
     for number, (raw, text, encoding, warning) in enumerate(lines, first_line):
         doc = _jsonl_line(file, number, raw, text, encoding, warning, config, problems, not fallback_seen[0])
-        fallback_seen[0] = fallback_seen[0] or warning is not None
+        fallback_seen[0] = fallback_seen[0] or (warning is not None and doc is not None)
         if doc is not None:
             yield doc, raw
 
@@ -860,6 +970,46 @@ def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, p
                 _report(problems, config, name, "empty", f"{name}: no documents in this input", "skipped")
 
     return generate()
+
+
+def no_documents_error(inputs: Sequence[str | os.PathLike[str]], problems: Sequence[InputProblem]) -> InputError:
+    """The error for inputs that gave no document at all: what they held (the files of a
+    folder by extension, rows without text, binary files, ...) and what to do about it."""
+    names = [_resolve(os.fspath(p))[0] for p in inputs]
+    found: list[str] = []
+    hints: list[str] = []
+    for name in names:
+        if name != "stdin" and os.path.isdir(name):
+            suffixes = Counter(next((s for s in _TXT_SUFFIXES if f.lower().endswith(s)), None)
+                               or os.path.splitext(f)[1].lower() or "(no extension)"
+                               for _, _, files in os.walk(name) for f in files)
+            if not suffixes:
+                found.append(f"{name} is an empty folder (no files)")
+                hints.append("give a folder of .txt files, or .jsonl, .csv or .parquet files")
+                continue
+            listed = ", ".join(f"{n} {s}" for s, n in sorted(suffixes.items(), key=lambda i: (-i[1], i[0])))
+            found.append(f"{name} holds {listed} file(s)")
+            others = [s for s in suffixes if s not in _TXT_SUFFIXES]
+            if others:
+                hints.append(f"twicetold reads text: extract the text of the {', '.join(sorted(others))} files "
+                             "first (pdftotext for PDF, OCR for images) into .txt files or JSON Lines")
+        elif name != "stdin" and os.path.isfile(name) and os.path.getsize(name) == 0:
+            found.append(f"{name} is empty (0 bytes)")
+            hints.append("check that the input was written completely")
+    for kind, said, hint in (
+            ("missing_text", "row(s) without text", "name the field or column that holds the text with --text-column"),
+            ("malformed_row", "malformed row(s)", "fix the malformed rows (the first is named)"),
+            ("binary", "binary file(s)", "give text: .txt files, JSON Lines, CSV or Parquet"),
+            ("unreadable", "unreadable file(s)", "check that the files are complete and readable")):
+        these = [p for p in problems if p.kind == kind]
+        if these:
+            found.append(f"{len(these)} {said}, first {these[0].message}")
+            hints.append(hint)
+    if not found:  # blank lines, say: each input said so
+        found = [p.message for p in problems if p.kind == "empty"] or ["nothing to read"]
+    return InputError(f"no documents were read from {', '.join(names) or 'no inputs'}: {'; '.join(found)}",
+                      "; ".join(dict.fromkeys(hints))
+                      or "give .txt files, or JSON Lines, CSV or Parquet with a text field")
 
 
 def read_documents(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig,
