@@ -122,6 +122,7 @@ def pairs_by_ids(out: Path) -> dict[tuple[str, str], dict[str, Any]]:
 # ---------------------------------------------------------------- scan: the seeds
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_scan_seeds_results_folder(tmp_path: Path) -> None:
     out = tmp_path / "results"
     result = invoke("scan", SEEDS, "-o", out)
@@ -166,6 +167,7 @@ def test_scan_seeds_results_folder(tmp_path: Path) -> None:
         assert label in summary, summary
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_scan_json_output_is_parseable(tmp_path: Path) -> None:
     out = tmp_path / "results"
     result = invoke("scan", SEEDS, "-o", out, "--json")
@@ -176,6 +178,7 @@ def test_scan_json_output_is_parseable(tmp_path: Path) -> None:
     assert printed["timings"] == run["timings"]
 
 
+@pytest.mark.usefixtures("shared_data")
 def test_scan_offsets_count_crlf_as_two(tmp_path: Path) -> None:
     """The offsets contract: offsets index the text as read, so a CRLF file's offsets count \\r."""
     corpus = tmp_path / "corpus"
@@ -307,9 +310,14 @@ def test_existing_output_refused_then_replaced_with_force(tmp_path: Path) -> Non
     assert (out / "keep-me.txt").read_text(encoding="utf-8") == "earlier work"
     assert leftovers(tmp_path) == []
 
-    invoke("scan", corpus, "-o", out, "--force", "-q")
-    assert not (out / "keep-me.txt").exists()
-    assert [d["id"] for d in read_jsonl(out / "documents.jsonl")] == ["x", "y"]
+    # --force replaces a results folder, never a folder of the user's own files.
+    result = invoke("scan", corpus, "-o", out, "--force", "-q", ok=False)
+    assert isinstance(result.exception, OutputError) and "not a twicetold results folder" in result.exception.message
+    assert [p.name for p in out.iterdir()] == ["keep-me.txt"]
+    (out / "keep-me.txt").unlink()
+    for _ in range(2):
+        invoke("scan", corpus, "-o", out, "--force", "-q")
+        assert [d["id"] for d in read_jsonl(out / "documents.jsonl")] == ["x", "y"]
     assert leftovers(tmp_path) == []
 
 

@@ -573,7 +573,8 @@ PAIR_GROUPS = 32  # tasks of count_pairs, each a share of the buckets
 
 @njit(cache=True, nogil=True)
 def _pair_buckets(rows):  # type: ignore[no-untyped-def]
-    """``count_pairs``' rows as keys ``a << 32 | b``, scattered into buckets by ``a``."""
+    """``count_pairs``' rows as keys ``a << 32 | b``, scattered into buckets by ``a``. Unsigned,
+    like the postings: the two share one compiled sort."""
     n = rows.shape[0]
     bits = PAIR_COUNT_BITS
     buckets = 1 << bits
@@ -589,10 +590,10 @@ def _pair_buckets(rows):  # type: ignore[no-untyped-def]
     for b in range(buckets):
         bounds[b + 1] += bounds[b]
     fill = bounds[:-1].copy()
-    keys = np.empty(n, dtype=np.int64)
+    keys = np.empty(n, dtype=np.uint64)
     for t in range(n):
         b = rows[t, 0] >> shift
-        keys[fill[b]] = (rows[t, 0] << 32) | rows[t, 1]
+        keys[fill[b]] = (uint64(rows[t, 0]) << uint64(32)) | uint64(rows[t, 1])
         fill[b] += 1
     return keys, bounds
 
@@ -630,8 +631,8 @@ def _emit_buckets(keys, bounds, distinct, out, counts, g):  # type: ignore[no-un
             j = t + 1
             while j < hi and keys[j] == keys[t]:
                 j += 1
-            out[k, 0] = keys[t] >> 32
-            out[k, 1] = keys[t] & 0xFFFFFFFF
+            out[k, 0] = np.int64(keys[t] >> uint64(32))
+            out[k, 1] = np.int64(keys[t] & uint64(0xFFFFFFFF))
             counts[k] = j - t
             k += 1
             t = j
@@ -1071,13 +1072,6 @@ def _featurize_chunk(data, offsets, classes, fold_start, fold_len, fold_data,  #
                             num_perm, seed, keep_shingles, n_tokens, content, sigs, n_shingles, room)
 
 
-@njit(cache=True, nogil=True)
-def _join_chunk(buf, bound, fill, shingle_offsets, flat, chunks, c):  # type: ignore[no-untyped-def]
-    lo = (shingle_offsets.shape[0] - 1) * c // chunks
-    start = shingle_offsets[lo]
-    flat[start : start + fill[c]] = buf[bound[lo] : bound[lo] + fill[c]]
-
-
 def featurize_batch(data: np.ndarray, offsets: np.ndarray, classes: np.ndarray, fold_start: np.ndarray,
                     fold_len: np.ndarray, fold_data: np.ndarray, shingle_size: int, num_perm: int, seed: int,
                     keep_shingles: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1099,7 +1093,9 @@ def featurize_batch(data: np.ndarray, offsets: np.ndarray, classes: np.ndarray, 
                           bound, chunks), dtype=np.int64)
     shingle_offsets = _offsets_of(n_shingles)
     flat = np.empty(shingle_offsets[n], dtype=np.uint64)
-    _each(_join_chunk, chunks, buf, bound, fill, shingle_offsets, flat, chunks)
+    for c in range(chunks):  # copies (NumPy's, without the GIL): nothing to compile
+        lo = n * c // chunks
+        flat[shingle_offsets[lo] : shingle_offsets[lo] + fill[c]] = buf[bound[lo] : bound[lo] + fill[c]]
     return n_tokens, content, sigs, flat, shingle_offsets
 
 

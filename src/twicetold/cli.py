@@ -8,7 +8,9 @@ import functools
 import gc
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -31,18 +33,21 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
+from .atomic import check_destination
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
 from .errors import TwicetoldError
 from .explain import explain
 from .model import InputProblem, jsonable
-from .outputs import check_destination, write_results
+from .outputs import write_results
 from .pipeline import DedupResult, ScanResult, dedup, scan
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True, soft_wrap=True)  # messages unwrapped: paths stay whole in logs
 INTERRUPTED = 130
+TERMINATED = 128 + signal.SIGTERM
 
-STAGE_LABELS = {"read": "reading and sketching documents", "near_duplicates": "near duplicates",
+STAGE_LABELS = {"compile": "compiling kernels (first run only)",
+                "read": "reading and sketching documents", "near_duplicates": "near duplicates",
                 "clusters": "clustering", "candidates": "candidate pairs", "align": "aligning pairs",
                 "passage_clusters": "passage clusters"}
 
@@ -170,6 +175,18 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int | None], Non
     if not enabled:
         yield lambda stage, done, total: None
         return
+    if not err.is_terminal:
+        # No bar in a log or a pipe: only a line for the one long silence a user would
+        # otherwise take for a hang.
+        said: set[str] = set()
+
+        def note(stage: str, done: int, total: int | None) -> None:
+            if stage == "compile" and stage not in said:
+                said.add(stage)
+                err.print("compiling kernels (first run only)...", highlight=False)
+
+        yield note
+        return
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
                    TimeElapsedColumn(), console=err, transient=True)
     tasks: dict[str, TaskID] = {}
@@ -242,7 +259,7 @@ def scan_cmd(inputs: tuple[str, ...], outdir: str, force: bool, as_json: bool, q
     Example: twicetold scan examples/news -o results
     """
     cfg = _scan_config(options, _passage_config(options))
-    check_destination(outdir, force)
+    check_destination(outdir, force, inputs, is_dir=True)
     with progress_bar(not quiet and not as_json) as progress:
         result = scan(list(inputs), cfg, progress=progress)
     # Absolute paths, so the report and the web app can re-read the texts from anywhere.
@@ -386,34 +403,27 @@ def index_add_cmd(index_path: str, inputs: tuple[str, ...], timeout: float, as_j
     """Add the documents of INPUTS to INDEX as one batch; create INDEX if it does not exist.
 
     INPUTS are read as `scan` reads them. The batch is one transaction: an add that fails or
-    is interrupted leaves INDEX as it was, and a document id already in INDEX stops it. The
+    is interrupted leaves INDEX as it was (the first one leaves no INDEX), and a document id
+    already in INDEX stops it. The
     matching options (--threshold, --shingle-size, --num-perm, --ngram, --max-df, ...) are
     stored in INDEX when it is created and used by every later add and query; read options
     apply to this add only.
 
     Example: twicetold index add news.twicetold examples/news --date-column published
     """
-    import os
-
     from .index import Index
 
     cfg = _scan_config(options, _passage_config(options))
-    created = not os.path.exists(index_path)
-    try:
-        with Index.open_or_create(index_path, cfg, timeout=timeout) as index:
-            if not created:
-                _check_matching_options(index_path, index.config)
-            with progress_bar(not quiet and not as_json) as progress:
-                result = index.add(list(inputs), cfg.read, progress=progress, workers=cfg.workers)
-            total = len(index)
-    except BaseException:
-        if created:  # leave no empty index behind a first add that failed
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(index_path + suffix):
-                    os.unlink(index_path + suffix)
-        raise
+    # The library puts a new index in place only with its first batch, so a failed first add
+    # leaves none and nothing is ever deleted here (that lost other processes' batches).
+    with progress_bar(not quiet and not as_json) as progress:
+        index, result = Index.add_or_create(index_path, list(inputs), cfg, cfg.read, timeout=timeout,
+                                            progress=progress, workers=cfg.workers,
+                                            check=lambda stored: _check_matching_options(index_path, stored))
+    with index:
+        total = len(index)
     _print_problems(ScanResult([], [], [], result.problems))
-    summary = {"index": index_path, "created": created, "batch": result.batch, "added": result.added,
+    summary = {"index": index_path, "created": result.created, "batch": result.batch, "added": result.added,
                "documents": total, "input_problems": len(result.problems), "seconds": result.seconds}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -581,6 +591,19 @@ def serve_cmd(outdir: str | None, index_path: str | None, host: str, port: int, 
     web.serve(app, host, port)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a time limit, Slurm, ``docker stop``), raised in the main thread so that a
+    terminated run cleans up exactly as an interrupted one does."""
+
+
+_signals: list[int] = []  # click turns KeyboardInterrupt into Abort: remember which signal it was
+
+
+def _terminate(signum: int, frame: object) -> None:
+    _signals.append(signum)
+    raise Terminated()
+
+
 def _run(func: Callable[[], Any]) -> int:
     try:
         func()
@@ -589,7 +612,10 @@ def _run(func: Callable[[], Any]) -> int:
         if e.hint:
             err.print(f"  hint: {escape(e.hint)}", highlight=False)
         return e.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        if isinstance(e, Terminated) or signal.SIGTERM in _signals:
+            err.print("terminated: nothing was written")
+            return TERMINATED
         err.print("interrupted: nothing was written")
         return INTERRUPTED
     except BrokenPipeError:
@@ -602,6 +628,8 @@ def main(argv: list[str] | None = None) -> None:
     # At exit, the interpreter's last garbage collection would walk every object the run
     # made (a quarter of a second after a large scan), none of them in a cycle left to collect.
     atexit.register(gc.freeze)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     run = functools.partial(cli.main, args=argv, prog_name="twicetold", standalone_mode=False)
 
     def invoke() -> None:

@@ -24,14 +24,16 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow.compute as pc
 
-from . import _kernels, readers
+from . import _kernels, _warmup, readers
 from .align import AlignedText, align
+from .atomic import atomic_path, check_destination
 from .candidates import Candidates, shared_shingle_pairs
 from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, Piece, components, keep_order, passage_clusters
 from .config import PassageConfig, ScanConfig, SketchConfig
+from .errors import TwicetoldError
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
-from .outputs import atomic_path, check_destination, gc_paused, write_jsonl
+from .outputs import gc_paused, write_jsonl
 from .quotes import quote_spans
 from .sketch import Features, Shingles, featurize
 from .store import Spill, TextStore
@@ -275,6 +277,17 @@ def run_pipeline(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | 
         yield state
 
 
+def _reads_json_lines(inputs: Sequence[str | os.PathLike[str]], cfg: ScanConfig) -> bool:
+    """Whether any input is JSON Lines (read and sketched by its own kernels)."""
+    for i in inputs:
+        try:
+            if readers.detect_format(os.fspath(i), cfg.read) == "jsonl":
+                return True
+        except TwicetoldError:  # reading reports it
+            continue
+    return False
+
+
 @contextmanager
 def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             progress: Progress | None, keep_shingles: bool) -> Iterator[PipelineState]:
@@ -284,6 +297,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
     problems: list[InputProblem] = []
     started = time.time()
     spill = Spill(cfg.memory_budget, cfg.temp_dir)
+    _warmup.warm_up(_warmup.needed(json_lines=_reads_json_lines(inputs, cfg), passages=cfg.passages.enabled),
+                    cfg.n_workers, report)
     with _kernels.threads(cfg.n_workers), TextStore(cfg.temp_dir) as store:
         corpus = _Corpus(store, spill, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
                          text_key=cfg.read.text_column)
@@ -293,6 +308,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             for _ in map(corpus.add, batches):  # no batch left in a variable: each holds its shingles
                 report("read", len(corpus), None)
             features = corpus.features()
+            if not len(corpus):
+                raise readers.no_documents_error(inputs, problems)
             report("read", len(corpus), len(corpus))
         n = len(corpus)
         usable = features.n_tokens > 0
@@ -521,7 +538,7 @@ def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageCon
     try:
         if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
             store.flush()
-            with mp.get_context("fork").Pool(workers) as pool:
+            with mp.get_context("fork").Pool(workers, initializer=_warmup.worker_signals) as pool:
                 for result in pool.imap(_align_chunk, enumerate(chunks)):
                     yield from result
                     done += len(result)
@@ -598,8 +615,9 @@ def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config:
     cfg = config or ScanConfig()
     cfg = replace(cfg, passages=replace(cfg.passages, enabled=False))
     removed_path = removed_path or f"{os.fspath(output)}.removed.jsonl"
-    check_destination(output, force)
-    check_destination(removed_path, force)
+    input_is_dir = input != "-" and Path(input).is_dir()
+    check_destination(output, force, [input], is_dir=input_is_dir, holds="texts")
+    check_destination(removed_path, force, [input], is_dir=False)
     result = scan([input], cfg, progress=progress)
     canonical_of = {m: c.canonical for c in result.clusters for m in c.members}
     by_member = {}  # each removed member's pair with its canonical member
@@ -618,9 +636,8 @@ def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config:
                 rows.append({"removed": m, "kept": c.canonical, "kind": pair.kind if pair else c.kind,
                              "jaccard": pair.jaccard if pair else None})
     keep = {d.id for d in result.documents} - removed.keys()
-    input_is_dir = input != "-" and Path(input).is_dir()
-    with atomic_path(removed_path, force, is_dir=False) as tmp_map, \
-            atomic_path(output, force, is_dir=input_is_dir) as tmp_out:
+    with atomic_path(removed_path, force, is_dir=False, inputs=[input]) as tmp_map, \
+            atomic_path(output, force, is_dir=input_is_dir, inputs=[input], holds="texts") as tmp_out:
         write_jsonl(tmp_map, rows)
         kept = readers.copy_filtered(input, tmp_out, keep, cfg.read, threads=cfg.n_workers)
     return DedupResult(kept, removed, result)
