@@ -108,9 +108,15 @@ def test_report_refuses_to_write_over_its_inputs(corpus: Path, tmp_path: Path) -
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc")
-def test_an_output_that_cannot_be_written_is_exit_status_4(corpus: Path) -> None:
+def test_an_output_that_cannot_be_written_is_exit_status_4(corpus: Path, tmp_path: Path) -> None:
     rc, stderr = run("scan", str(corpus), "-o", "/proc/twicetold-results", "-q")
     assert rc == 4 and "cannot write /proc/twicetold-results" in stderr and "Traceback" not in stderr
+    rc, stderr = run("dedup", str(REPO / "examples" / "news.jsonl"), "-o", "/proc/news.jsonl", "-q")
+    assert rc == 4 and "cannot write /proc/news" in stderr and "Traceback" not in stderr
+    out = tmp_path / "results"
+    assert CliRunner().invoke(cli, ["scan", str(corpus), "-o", str(out), "-q"]).exit_code == 0
+    rc, stderr = run("report", str(out), "-o", "/proc/report.html")
+    assert rc == 4 and "cannot write /proc/report.html" in stderr and "Traceback" not in stderr
 
 
 @pytest.mark.parametrize("err", [errno.ENOSPC, errno.EROFS, errno.EACCES])
