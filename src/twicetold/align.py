@@ -220,6 +220,17 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
         a = AlignedText.of(a, n)
     if isinstance(b, str):
         b = AlignedText.of(b, n)
+    if (len(a.text), a.text) > (len(b.text), b.text):
+        # Chaining and the choice between overlapping passages look at one side first: the
+        # two texts are always aligned in one order, so that both orders give the same
+        # passages, sides swapped (a scan puts the earlier document first, a query the query).
+        swapped = [Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.length, p.score) for p in _align(b, a, cfg)]
+        return sorted(swapped, key=lambda p: (p.a_start, p.b_start))
+    return _align(a, b, cfg)
+
+
+def _align(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:
+    n = cfg.ngram
     if len(a.anchors) == 0 or len(b.anchors) == 0:
         return []
     ia, ib = _kernels.anchor_matches(a.anchors, b.anchors, MAX_OCCURRENCES)
