@@ -96,7 +96,8 @@ def test_tables_in_both_formats_hold_the_same_rows(tmp_path: Path) -> None:
 
     pairs = read_jsonl(out / "pairs.jsonl")
     assert pairs[0] == {"a": "a", "b": "b", "kind": "near", "jaccard": 0.875, "jaccard_exact": 0.9,
-                        "direction": "unknown", "same_source": None, "passages": [
+                        "direction": "unknown", "same_source": None, "coverage_a": 0.0, "coverage_b": 0.0,
+                        "passages": [
         {"a_start": 0, "a_end": 90, "b_start": 0, "b_end": 92, "length": 92, "score": 0.98, "cluster": None,
          "quoted": False, "boilerplate": 0.0}]}
     assert pairs[1]["jaccard_exact"] is None and len(pairs[1]["passages"]) == 2

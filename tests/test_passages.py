@@ -163,6 +163,12 @@ def test_passage_texts_from_alignment_equal_texts_read_again(corpus: Path, monke
 
 # ------------------------------------------------- passage clustering against a plain reference
 
+def plain_coverage(spans: list[tuple[int, int]], length: int) -> float:
+    """The share of the characters inside any span, counted one by one."""
+    covered = {i for start, end in spans for i in range(start, end) if 0 <= i < length}
+    return round(len(covered) / length, 4) if length else 0.0
+
+
 def reference_passage_clusters(pairs: list[Pair], info: CorpusInfo, texts: dict[str, str],
                                config: PassageConfig) -> PassageReport:
     """Passage clustering written plainly, cluster by cluster, from its definition (see
@@ -233,7 +239,9 @@ def reference_passage_clusters(pairs: list[Pair], info: CorpusInfo, texts: dict[
         if kept or not p.passages or p.kind != "partial":
             da, db, sa, sb = info.dates[p.a], info.dates[p.b], info.sources[p.a], info.sources[p.b]
             out.append(replace(p, passages=kept, direction="a->b" if da and db and da < db else "unknown",
-                               same_source=None if sa is None or sb is None else sa == sb))
+                               same_source=None if sa is None or sb is None else sa == sb,
+                               coverage_a=plain_coverage([(x.a_start, x.a_end) for x in kept], info.lengths[p.a]),
+                               coverage_b=plain_coverage([(x.b_start, x.b_end) for x in kept], info.lengths[p.b])))
     return PassageReport(out, occurrences, clusters, removed)
 
 
@@ -261,7 +269,8 @@ def random_passages(rng: random.Random, n_docs: int, n_pairs: int) -> tuple[list
         pairs.append(Pair(a, b, rng.choice(["partial", "partial", "near"]), 0.5, passages))
     per_source = Counter(sources.values())
     info = CorpusInfo(sources, dates, {d: f"raw {v}" if v else None for d, v in dates.items()},
-                      {s: n + rng.randrange(3) for s, n in per_source.items()}, n_docs + 5)
+                      {s: n + rng.randrange(3) for s, n in per_source.items()}, n_docs + 5,
+                      {d: len(t) for d, t in texts.items()})
     return pairs, info, texts
 
 
@@ -283,8 +292,27 @@ def test_origin_is_the_earliest_document_even_when_it_holds_the_passage_twice() 
     pairs = [Pair("early", "late", "partial", 0.1, [Passage(0, 100, 0, 100, 100, 1.0),
                                                       Passage(300, 400, 0, 100, 100, 1.0)])]
     info = CorpusInfo({"early": "a", "late": "b"}, {"early": "2026-01-01", "late": "2026-01-05"},
-                      {"early": "2026-01-01", "late": "2026-01-05"}, {"a": 10, "b": 10}, 20)
+                      {"early": "2026-01-01", "late": "2026-01-05"}, {"a": 10, "b": 10}, 20,
+                      {d: len(t) for d, t in texts.items()})
     report = passage_clusters(pairs, info, texts.__getitem__, PassageConfig())
     (cluster,) = report.clusters
     assert cluster.origin == "early" and cluster.size == 3 and cluster.documents == 2
     assert [o.document for o in report.occurrences if o.origin] == ["early", "early"]
+
+
+def test_a_pairs_coverage_is_the_share_of_each_document_in_its_passages(
+        seed_results: Path, seed_texts: tuple[str, str]) -> None:
+    """The seeds share two paragraphs: each side's coverage is their share of that article; a
+    story that reuses a whole text as its first third covers all of it and a third of itself."""
+    (pair,) = [json.loads(line) for line in (seed_results / "pairs.jsonl").read_text().splitlines()]
+    by_id = {"000_67ea10a8cc3b0884": seed_texts[0], "002_84e259149e4ad06a": seed_texts[1]}
+    for side in ("a", "b"):
+        spans = [(x[f"{side}_start"], x[f"{side}_end"]) for x in pair["passages"]]
+        assert pair[f"coverage_{side}"] == plain_coverage(spans, len(by_id[pair[side]]))
+        assert 0.05 < pair[f"coverage_{side}"] < 0.9
+    rng = random.Random(7)
+    source, rest = prose(rng, 300), prose(rng, 600)
+    third = source + "\n\n" + rest  # the source reused as the first third of a longer story
+    (passage,) = twicetold.align(source, third)
+    assert twicetold.cluster.coverage([(passage.a_start, passage.a_end)], len(source)) > 0.99
+    assert abs(twicetold.cluster.coverage([(passage.b_start, passage.b_end)], len(third)) - 1 / 3) < 0.02

@@ -79,6 +79,7 @@ class CorpusInfo:
     raw_dates: dict[str, str | None]
     docs_per_source: dict[str | None, int]
     n_documents: int
+    lengths: dict[str, int]  # characters, for each pair's coverage
 
 
 @dataclass(frozen=True)
@@ -353,16 +354,33 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     forward = ((da >= 0) & (db >= 0) & (da < db)).tolist()
     same = [None if unknown else s for unknown, s in zip(((sa < 0) | (sb < 0)).tolist(), (sa == sb).tolist(),
                                                          strict=True)]
-    annotated, removed = _annotated(pairs, forward, same, cluster.tolist(), side_quoted, scores, dropped)
+    annotated, removed = _annotated(pairs, forward, same, cluster.tolist(), side_quoted, scores, dropped,
+                                    info.lengths)
     return PassageReport(annotated, TableRows(occurrences, Occurrence), TableRows(clusters, PassageCluster), removed)
 
 
+def coverage(spans: list[tuple[int, int]], length: int) -> float:
+    """The share of a document of ``length`` characters inside the union of ``spans``.
+
+    >>> coverage([(0, 10), (5, 20), (30, 40)], 100)
+    0.3
+    """
+    covered, reach = 0, 0
+    for start, end in sorted(spans):
+        start = max(start, reach)
+        if end > start:
+            covered += end - start
+            reach = end
+    return round(min(covered / length, 1.0), 4) if length > 0 else 0.0
+
+
 def _annotated(pairs: list[Pair], forward: list[bool], same_source: list[bool | None], cluster: list[int],
-               quoted: list[bool], scores: list[float], dropped: list[bool]) -> tuple[list[Pair], int]:
+               quoted: list[bool], scores: list[float], dropped: list[bool],
+               lengths: dict[str, int]) -> tuple[list[Pair], int]:
     """The pairs with each passage's cluster, quotedness and boilerplate score, the passages
-    of dropped (boilerplate) clusters left out, and each pair's direction and whether it stays
-    within one source; and how many passages were left out. A partial pair left without
-    passages goes."""
+    of dropped (boilerplate) clusters left out, each pair's direction, whether it stays within
+    one source and its coverage of each document (of the passages kept); and how many passages
+    were left out. A partial pair left without passages goes."""
     out: list[Pair] = []
     removed = 0
     k = 0  # the passage's first side among the occurrences
@@ -382,5 +400,7 @@ def _annotated(pairs: list[Pair], forward: list[bool], same_source: list[bool | 
         if not kept and p.passages and p.kind == "partial":
             continue
         out.append(Pair(a=p.a, b=p.b, kind=p.kind, jaccard=p.jaccard, passages=kept, jaccard_exact=p.jaccard_exact,
-                        direction="a->b" if ahead else "unknown", same_source=same))
+                        direction="a->b" if ahead else "unknown", same_source=same,
+                        coverage_a=coverage([(x.a_start, x.a_end) for x in kept], lengths.get(p.a, 0)),
+                        coverage_b=coverage([(x.b_start, x.b_end) for x in kept], lengths.get(p.b, 0))))
     return out, removed

@@ -908,6 +908,7 @@ class Index:
             raw_dates={**{c.id: c.date for c in found}, query.id: query.date},
             docs_per_source=per_source,
             n_documents=n_documents,
+            lengths={**{c.id: len(c.text) for c in found}, query.id: len(query.aligned.text)},
         )
         texts = {**{c.id: c.text for c in found}, query.id: query.aligned.text}
         return passage_clusters(pairs, info, texts.__getitem__, self.config.passages).pairs

@@ -101,7 +101,10 @@ class Pair:
     ``kind`` is the strongest relation that holds: ``exact`` > ``near`` > ``partial``.
     ``jaccard`` is the MinHash estimate over word shingles; ``jaccard_exact`` is filled on request.
     ``direction`` is ``a->b`` when ``a`` is dated earlier, else ``unknown``; ``same_source`` says
-    whether both come from one source (None when a source is missing).
+    whether both come from one source (None when a source is missing). ``coverage_a`` and
+    ``coverage_b`` are the shares of ``a``'s and ``b``'s characters inside the pair's passages:
+    how much of each document is derived from the other (a story rewritten from agency copy,
+    where scattered phrases survive, ranks by them).
     """
 
     a: str
@@ -112,6 +115,8 @@ class Pair:
     jaccard_exact: float | None = None
     direction: str = "unknown"
     same_source: bool | None = None
+    coverage_a: float = 0.0
+    coverage_b: float = 0.0
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ PASSAGE_TYPE = pa.struct([
 PAIRS_SCHEMA = pa.schema([
     ("a", pa.string()), ("b", pa.string()), ("kind", pa.string()), ("jaccard", pa.float64()),
     ("jaccard_exact", pa.float64()), ("direction", pa.string()), ("same_source", pa.bool_()),
-    ("passages", pa.list_(PASSAGE_TYPE)),
+    ("coverage_a", pa.float64()), ("coverage_b", pa.float64()), ("passages", pa.list_(PASSAGE_TYPE)),
 ])
 PASSAGES_SCHEMA = pa.schema([
     ("cluster", pa.int64()), ("document", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
@@ -531,8 +531,8 @@ def write_results(result: Any, outdir: str | os.PathLike[str], *, force: bool = 
     with gc_paused(), atomic_path(outdir, force, is_dir=True, inputs=inputs or ()) as tmp:
         def pairs() -> list[dict[str, Any]]:
             return [{"a": p.a, "b": p.b, "kind": p.kind, "jaccard": p.jaccard, "jaccard_exact": p.jaccard_exact,
-                     "direction": p.direction, "same_source": p.same_source,
-                     "passages": [fields(x) for x in p.passages]} for p in result.pairs]
+                     "direction": p.direction, "same_source": p.same_source, "coverage_a": p.coverage_a,
+                     "coverage_b": p.coverage_b, "passages": [fields(x) for x in p.passages]} for p in result.pairs]
 
         def clusters() -> list[dict[str, Any]]:
             return [{"id": c.id, "canonical": c.canonical, "size": len(c.members), "kind": c.kind,

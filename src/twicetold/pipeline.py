@@ -398,6 +398,7 @@ def _corpus_info(corpus: _Corpus, paired: list[int]) -> CorpusInfo:
         raw_dates={records[i].id: records[i].date for i in paired},
         docs_per_source=dict(Counter(r.source for r in records)),
         n_documents=len(records),
+        lengths={records[i].id: records[i].length for i in paired},
     )
 
 
