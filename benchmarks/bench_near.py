@@ -12,7 +12,9 @@ shingling, sketching, LSH, verification).
 - **twicetold** runs through its library with its defaults (all cores):
   ``scan([path], ScanConfig(near=NearConfig(threshold=0.5), passages=PassageConfig(enabled=False)))``;
   its pairs are the ``exact`` and ``near`` ones. **twicetold-1w** is the same with ``workers=1``,
-  pinned to one CPU.
+  pinned to one CPU. **twicetold-scan** is a whole default scan (passages too): the documents'
+  shingles are then at hand, and candidates near the threshold are decided on their exact
+  Jaccard instead of the estimate (its time includes finding and aligning passages).
 - **datasketch** and **rensa** run as their users run them, in one Python process, with the
   tokenizer their documentation shows (``text.lower().split()``, shingles
   ``" ".join(words[i:i + 5])``): ``MinHash(num_perm=128)`` + ``update_batch`` +
@@ -57,7 +59,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / ".bench"
-TOOLS = ("twicetold", "twicetold-1w", "datasketch", "rensa", "rensa-batch")
+TOOLS = ("twicetold", "twicetold-1w", "twicetold-scan", "datasketch", "rensa", "rensa-batch")
 PEERS = ("datasketch", "rensa", "rensa-batch")
 THRESHOLD = 0.5
 NUM_PERM = 128
@@ -167,17 +169,19 @@ def run_rensa_batch(path: str, bands: int) -> dict[str, Any]:
     return {"pairs": pairs, "params": {"bands_rows": [bands, NUM_PERM // bands]}}
 
 
-def twicetold_config(workers: int) -> Any:
+def twicetold_config(workers: int, passages: bool = False) -> Any:
     from twicetold import NearConfig, PassageConfig, ScanConfig
 
-    return ScanConfig(near=NearConfig(threshold=THRESHOLD), passages=PassageConfig(enabled=False), workers=workers)
+    return ScanConfig(near=NearConfig(threshold=THRESHOLD), passages=PassageConfig(enabled=passages), workers=workers)
 
 
-def run_twicetold(path: str, workers: int, warmup: str | None) -> tuple[dict[str, Any], float]:
-    """Scan ``path``; first, untimed, scan ``warmup`` to load the cached kernels."""
+def run_twicetold(path: str, workers: int, warmup: str | None, passages: bool = False) -> tuple[dict[str, Any], float]:
+    """Scan ``path``; first, untimed, scan ``warmup`` to load the cached kernels. With
+    ``passages`` (``twicetold-scan``: a whole default scan, passages too) the shingles are at
+    hand, and candidates near the threshold are decided on their exact Jaccard."""
     import twicetold
 
-    cfg = twicetold_config(workers)
+    cfg = twicetold_config(workers, passages)
     assert cfg.sketch.shingle_size == SHINGLE and cfg.sketch.num_perm == NUM_PERM, cfg.sketch
     load = 0.0
     if warmup:
@@ -225,7 +229,7 @@ def child(tool: str, path: str, warmup: str | None) -> dict[str, Any]:
     if tool == "twicetold-1w" and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if tool.startswith("twicetold"):
-        out, seconds = run_twicetold(path, 1 if tool == "twicetold-1w" else 0, warmup)
+        out, seconds = run_twicetold(path, 1 if tool == "twicetold-1w" else 0, warmup, tool == "twicetold-scan")
     else:
         bands = rensa_bands()
         if tool == "datasketch":

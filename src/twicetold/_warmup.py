@@ -64,6 +64,7 @@ def _near_duplicates() -> None:
     order = np.argsort(keys[:, 0], kind="stable")
     k.bucket_pairs(np.ascontiguousarray(keys[:, 0][order]), order.astype(np.int64), 16)
     k.estimate_jaccard(sigs, np.array([[0, 1]], dtype=np.int64))
+    k.exact_jaccard(np.unique(np.arange(3, dtype=np.uint64)), np.unique(np.arange(2, dtype=np.uint64)))
     k.connected_components(4, np.array([[0, 1]], dtype=np.int64))
 
 

@@ -9,6 +9,7 @@ documents together.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,7 @@ class NearPairs:
     pairs: npt.NDArray[np.int64]
     jaccard: npt.NDArray[np.float64]
     candidates: int
+    decided_exactly: int = 0  # candidates near the threshold decided on their exact Jaccard
 
 
 def bands_for(config: NearConfig, num_perm: int) -> tuple[int, int]:
@@ -87,11 +89,26 @@ def candidate_pairs(signatures: npt.NDArray[np.uint32], bands: int, rows: int,
     return np.unique(pairs, axis=0) if len(pairs) else pairs
 
 
-def near_duplicates(signatures: npt.NDArray[np.uint32], config: NearConfig,
-                    usable: npt.NDArray[np.bool_]) -> NearPairs:
-    """Candidate pairs from banding, kept when their estimated Jaccard reaches the threshold."""
+# Within this distance of the threshold, the estimate of 128 values (standard deviation 0.044
+# at J = 0.5) decides wrongly too often; the exact Jaccard decides instead, where the shingles
+# are at hand. Farther away the estimate is right all but never (3.4 standard deviations).
+EXACT_MARGIN = 0.15
+
+
+def near_duplicates(signatures: npt.NDArray[np.uint32], config: NearConfig, usable: npt.NDArray[np.bool_],
+                    shingles: Callable[[int], npt.NDArray[np.uint64]] | None = None) -> NearPairs:
+    """Candidate pairs from banding, kept when their Jaccard reaches the threshold: the
+    estimate from the signatures, or, for candidates within ``EXACT_MARGIN`` of the threshold
+    when ``shingles`` gives each document's shingles, the exact Jaccard of their shingle sets.
+    The pairs' ``jaccard`` is the estimate either way."""
     bands, rows = bands_for(config, signatures.shape[1])
     pairs = candidate_pairs(signatures, bands, rows, usable)
     jac = _kernels.estimate_jaccard(signatures, pairs) if len(pairs) else np.empty(0)
     keep = jac >= config.threshold
-    return NearPairs(pairs[keep], jac[keep], len(pairs))
+    close = np.flatnonzero(np.abs(jac - config.threshold) < EXACT_MARGIN) if shingles else np.empty(0, np.int64)
+    for k in close.tolist():
+        assert shingles is not None
+        i, j = pairs[k]
+        exact = _kernels.exact_jaccard(np.unique(shingles(int(i))), np.unique(shingles(int(j))))
+        keep[k] = exact >= config.threshold
+    return NearPairs(pairs[keep], jac[keep], len(pairs), len(close))

@@ -209,7 +209,8 @@ def _near_stages(timer: _Timer, corpus: _Corpus, features: Features, usable: npt
     """Exact and near-duplicate pairs, and the clusters they make."""
     with timer.stage("near_duplicates"):
         exact = _exact_edges(features.content, usable)
-        near = near_duplicates(features.signatures, cfg.near, usable)
+        near = near_duplicates(features.signatures, cfg.near, usable,
+                               features.shingle_set if corpus.keep_shingles else None)
     with timer.stage("clusters"):
         rank = keep_order(cfg.keep, corpus.order_dates, [r.length for r in corpus.records])
         comps = components(len(corpus), np.concatenate([exact, near.pairs]), rank)
@@ -345,6 +346,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
                 "exact_pairs_linked": len(exact),
                 "lsh_candidates": near.candidates,
                 "near_pairs_verified": len(near.pairs),
+                "near_candidates_decided_exactly": near.decided_exactly,
                 "passage_candidates": len(cands.pairs),
                 "frequent_shingles_ignored": cands.frequent_shingles,
                 "bytes_spilled_to_disk": spill.spilled,
