@@ -747,13 +747,18 @@ def test_index_add_that_fills_the_disk_is_exit_status_4(tmp_path: Path, existing
     assert done.returncode == 4, done.stderr
     assert "Traceback" not in done.stderr
     assert f"cannot write {path}" in done.stderr and "hint:" in done.stderr, done.stderr
-    assert temporaries(tmp_path) == []
+    assert_unchanged(tmp_path, path, before, documents=5)
+
+
+def assert_unchanged(folder: Path, path: Path, before: bytes | None, documents: int) -> None:
+    """No temporary left; no index where there was none, else the same bytes and one batch."""
+    assert temporaries(folder) == []
     if before is None:
         assert not path.exists()
     else:
         assert path.read_bytes() == before
         with Index.open(path) as index:
-            assert len(index) == 5 and index.stats().batches == 1
+            assert len(index) == documents and index.stats().batches == 1
 
 
 def disk_full_error(*args: Any, **kwargs: Any) -> Any:
@@ -803,13 +808,7 @@ def test_index_add_on_a_full_disk_is_exit_status_4(tmp_path: Path, capsys: pytes
     assert f"cannot write {path}: " in out and "twicetold-tmp" not in out, out
     reason = os.strerror(errno.ENOSPC) if where in ("temporary-file", "publish") else "disk is full"
     assert reason in out and "hint:" in out, out
-    assert temporaries(tmp_path) == []
-    if before is None:
-        assert not path.exists()
-    else:
-        assert path.read_bytes() == before
-        with Index.open(path) as index:
-            assert len(index) == 1 and index.stats().batches == 1
+    assert_unchanged(tmp_path, path, before, documents=1)
 
 
 def test_a_new_index_removes_what_a_killed_add_left(tmp_path: Path) -> None:

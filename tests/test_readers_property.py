@@ -71,14 +71,14 @@ def clean(value: Any) -> tuple[Any, bool]:
 
 
 def iso_date(value: str) -> bool:
-    for candidate in (value, value[:-1] if value.endswith("Z") else None):
-        if candidate:
-            try:
-                dt.datetime.fromisoformat(candidate)
-                return True
-            except ValueError:
-                pass
-    return False
+    """The README's rule: ISO 8601, a trailing Z allowed."""
+    def parses(text: str) -> bool:
+        try:
+            return bool(dt.datetime.fromisoformat(text))
+        except ValueError:
+            return False
+
+    return parses(value) or (value.endswith("Z") and len(value) > 1 and parses(value[:-1]))
 
 
 Expected = tuple[list[tuple[Any, ...]], list[tuple[str, str, str]]] | str
