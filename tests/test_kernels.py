@@ -334,3 +334,83 @@ def test_exact_jaccard() -> None:
     b = np.array([3, 4, 5], dtype=np.uint64)
     assert k.exact_jaccard(a, b) == pytest.approx(2 / 5)
     assert k.exact_jaccard(a[:0], b[:0]) == 0.0
+
+
+def extend_reference(ha: list[int], hb: list[int], i: int, j: int, step: int, drop: int, gain: int) -> int:
+    """Walk outward from (i, j) along the diagonal; the best prefix if it gains enough."""
+    score, best, best_t, t = 0, 0, 0, 0
+    while score > best - drop and 0 <= i + step * t < len(ha) and 0 <= j + step * t < len(hb):
+        score += 1 if ha[i + step * t] == hb[j + step * t] else -1
+        t += 1
+        if score > best:
+            best, best_t = score, t
+    return best_t if best >= gain else 0
+
+
+def test_extend_edges_matches_reference(rng: np.random.Generator) -> None:
+    for _ in range(300):
+        ha = rng.integers(0, 3, rng.integers(1, 40)).astype(np.uint64)
+        hb = rng.integers(0, 3, rng.integers(1, 40)).astype(np.uint64)
+        a0 = int(rng.integers(0, len(ha) + 1))
+        b0 = int(rng.integers(0, len(hb) + 1))
+        a1, b1 = int(rng.integers(a0, len(ha) + 1)), int(rng.integers(b0, len(hb) + 1))
+        drop, gain = int(rng.integers(1, 5)), int(rng.integers(0, 4))
+        expected = (extend_reference(ha.tolist(), hb.tolist(), a0 - 1, b0 - 1, -1, drop, gain),
+                    extend_reference(ha.tolist(), hb.tolist(), a1, b1, 1, drop, gain))
+        assert k.extend_edges(ha, hb, a0, a1, b0, b1, drop, gain) == expected
+
+
+def scored_passages_reference(segments: list[list[int]], ha: list[int], hb: list[int], sa: list[int], ea: list[int],
+                              sb: list[int], eb: list[int], n: int, limit: int, min_score: float, min_length: float,
+                              drop: int, gain: int) -> list[tuple[list[int], float]]:
+    """Alignment's passages from its chains, as plain Python (what ``align`` did before)."""
+    merged: list[list[int]] = []
+    for seg in sorted((s for s in segments if s[4] > n), key=lambda s: (s[0], s[2])):
+        if merged:
+            cur = merged[-1]
+            ga, gb = seg[0] - cur[1], seg[2] - cur[3]
+            if -n <= ga <= limit and -n <= gb <= limit:
+                a0, a1, b0, b1 = cur[0], max(cur[1], seg[1]), cur[2], max(cur[3], seg[3])
+                cov_a, cov_b = cur[4] + seg[4] - max(0, -ga), cur[5] + seg[5] - max(0, -gb)
+                if (cov_a + cov_b) / ((a1 - a0) + (b1 - b0)) >= min_score:
+                    merged[-1] = [a0, a1, b0, b1, cov_a, cov_b]
+                    continue
+        merged.append(list(seg))
+    out = []
+    for a0, a1, b0, b1, cov_a, cov_b in merged:
+        a1, b1 = min(a1, len(ha)), min(b1, len(hb))
+        cov_a, cov_b = min(cov_a, a1 - a0), min(cov_b, b1 - b0)
+        left = extend_reference(ha, hb, a0 - 1, b0 - 1, -1, drop, gain)
+        right = extend_reference(ha, hb, a1, b1, 1, drop, gain)
+        a0, b0, a1, b1 = a0 - left, b0 - left, a1 + right, b1 + right
+        cov_a, cov_b = cov_a + (left + right + 1) // 2, cov_b + (left + right + 1) // 2
+        score = (cov_a + cov_b) / ((a1 - a0) + (b1 - b0))
+        if score < min_score:
+            continue
+        ca0, ca1, cb0, cb1 = sa[a0], ea[a1 - 1], sb[b0], eb[b1 - 1]
+        if min(ca1 - ca0, cb1 - cb0) * score < min_length:
+            continue
+        out.append(([ca0, ca1, cb0, cb1, cov_a + cov_b], score))
+    return out
+
+
+def test_scored_passages_match_reference(rng: np.random.Generator) -> None:
+    for _ in range(300):
+        na, nb = int(rng.integers(5, 80)), int(rng.integers(5, 80))
+        ha = rng.integers(0, 4, na).astype(np.uint64)
+        hb = rng.integers(0, 4, nb).astype(np.uint64)
+        sa = np.cumsum(rng.integers(2, 9, na)).astype(np.int32)
+        sb = np.cumsum(rng.integers(2, 9, nb)).astype(np.int32)
+        ea, eb = (sa + 1).astype(np.int32), (sb + 1).astype(np.int32)
+        segments = []
+        for _ in range(int(rng.integers(0, 8))):
+            a0, b0 = int(rng.integers(0, na - 2)), int(rng.integers(0, nb - 2))
+            a1, b1 = int(rng.integers(a0 + 1, na + 3)), int(rng.integers(b0 + 1, nb + 3))
+            segments.append([a0, a1, b0, b1, int(rng.integers(0, a1 - a0 + 2)), int(rng.integers(0, b1 - b0 + 2))])
+        seg = np.array(segments, dtype=np.int64).reshape(-1, 6)
+        n, limit = int(rng.integers(1, 4)), int(rng.integers(0, 20))
+        min_score, min_length = float(rng.choice([0.3, 0.5, 0.8])), float(rng.choice([0, 10, 40]))
+        rows, scores = k.scored_passages(seg, ha, hb, sa, ea, sb, eb, n, limit, min_score, min_length, 3, 2)
+        expected = scored_passages_reference(segments, ha.tolist(), hb.tolist(), sa.tolist(), ea.tolist(),
+                                             sb.tolist(), eb.tolist(), n, limit, min_score, min_length, 3, 2)
+        assert list(zip(rows.tolist(), scores.tolist(), strict=True)) == expected

@@ -103,7 +103,7 @@ def _passage_clusters() -> None:
 EXERCISES: dict[str, tuple[Callable[[], None], str]] = {
     "candidates": (_candidates, "_shared_group"),
     "sketching": (_sketching, "_featurize_chunk"),
-    "alignment": (_alignment, "chain_segments"),
+    "alignment": (_alignment, "scored_passages"),
     "json_lines": (_json_lines, "featurize_block"),
     "near_duplicates": (_near_duplicates, "bucket_pairs"),
     "passage_clusters": (_passage_clusters, "passage_components"),

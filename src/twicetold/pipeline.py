@@ -11,7 +11,7 @@ import mmap
 import multiprocessing as mp
 import os
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -445,19 +445,42 @@ def _pairs_to_align(comps: Components, candidates: npt.NDArray[np.int64], n: int
 PARALLEL_MIN_PAIRS = 2000
 ALIGN_CHUNK = 500  # pairs per chunk at most; chunks shrink toward the end (see _chunks)
 ALIGN_MIN_CHUNK = 50
+ALIGN_CACHE_CHARS = 20_000_000  # characters of prepared texts a worker keeps (~0.1 GB with their tokens)
+
+
+class _Prepared:
+    """The texts a worker aligned most recently, prepared (tokens, anchors), up to
+    ``ALIGN_CACHE_CHARS`` characters: a document in many candidate pairs (a formula, a wire
+    paragraph) is read and tokenized once, not once per pair. It lives as long as the worker
+    (one per forked process), across its chunks of pairs."""
+
+    def __init__(self, store: TextStore, ngram: int) -> None:
+        self.store, self.ngram = store, ngram
+        self.texts: OrderedDict[int, AlignedText] = OrderedDict()
+        self.chars = 0
+
+    def get(self, i: int) -> AlignedText:
+        if i in self.texts:
+            self.texts.move_to_end(i)
+            return self.texts[i]
+        text = self.texts[i] = AlignedText.of(self.store.get(i), self.ngram)
+        self.chars += len(text.text)
+        while self.chars > ALIGN_CACHE_CHARS and len(self.texts) > 1:
+            self.chars -= len(self.texts.popitem(last=False)[1].text)
+        return text
 
 
 @dataclass(frozen=True)
 class _AlignJob:
     """What the alignment workers share, set in the parent before they are forked: the
-    texts, the settings, and a shared buffer where each chunk of pairs writes the texts of
-    its passages (in UTF-8, from ``regions[chunk]`` on): they go back to the parent as
-    offsets, not as strings pickled through a pipe."""
+    settings, a shared buffer where each chunk of pairs writes the texts of its passages (in
+    UTF-8, from ``regions[chunk]`` on: they go back to the parent as offsets, not as strings
+    pickled through a pipe), and the texts, read from the store as they are needed."""
 
-    store: TextStore
     config: PassageConfig
     texts: mmap.mmap
     regions: list[int]
+    prepared: _Prepared
 
 
 _align_job: _AlignJob | None = None
@@ -475,17 +498,10 @@ NOTHING_ALIGNED: Aligned = ([], [], [], [])  # never changed: shared by every pa
 def _align_chunk(job: tuple[int, list[tuple[int, int]]]) -> list[Aligned]:
     assert _align_job is not None
     index, chunk = job
-    store, cfg, buffer = _align_job.store, _align_job.config, _align_job.texts
+    cfg, buffer = _align_job.config, _align_job.texts
     at, room_end = _align_job.regions[index], _align_job.regions[index + 1]
-    cache: dict[int, AlignedText] = {}
+    prepared = _align_job.prepared.get
     quotes: dict[int, list[tuple[int, int]]] = {}
-
-    def prepared(i: int) -> AlignedText:
-        if i not in cache:
-            if len(cache) > 256:
-                cache.clear()
-            cache[i] = AlignedText.of(store.get(i), cfg.ngram)
-        return cache[i]
 
     def put(text: str) -> Piece:
         nonlocal at
@@ -536,7 +552,8 @@ def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageCon
     global _align_job
     chunks = _chunks(ordered, workers)
     cuts = np.cumsum([0] + [len(chunk) for chunk in chunks])
-    _align_job = _AlignJob(store, cfg, texts, np.concatenate([[0], np.cumsum(room)])[cuts].tolist())
+    _align_job = _AlignJob(cfg, texts, np.concatenate([[0], np.cumsum(room)])[cuts].tolist(),
+                           _Prepared(store, cfg.ngram))
     done = 0
     try:
         if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
