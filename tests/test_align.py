@@ -287,3 +287,19 @@ def test_both_orders_give_the_same_passages(seed: int, blocks: int, rate: float,
     a, b = "\n\n".join(a_parts), "\n\n".join(b_parts)
     for cfg in (PassageConfig(), PassageConfig(min_length=20, max_gap=4)):
         assert align(a, b, cfg) == swapped(align(b, a, cfg))
+
+
+def test_a_reused_chinese_sentence_is_long_enough() -> None:
+    """A Han or kana character counts as three toward --min-length: a whole reused Chinese
+    sentence (53 characters, under the 70 of the default) is a passage; a shared phrase of
+    thirteen characters is not."""
+    sentence = "港口工人周一举行大规模罢工，导致全市集装箱运输全面停顿，工会负责人表示双方谈判将于本周五在市政厅重新开始。"
+    a = "今天的天气晴朗，气温适中。" + sentence + "更多消息请关注本台后续报道。"
+    b = "本报讯：" + sentence + "另据了解，当地商会对此表示担忧。"
+    (p,) = align(a, b)
+    assert a[p.a_start : p.a_end] == b[p.b_start : p.b_end] == sentence and len(sentence) < PassageConfig().min_length
+    phrase = "港口工人周一举行大规模罢工"
+    assert align(f"今天的天气晴朗。{phrase}更多消息。", f"本报讯：{phrase}另据了解。") == []
+    # Latin text is judged as before: the same 53 characters of English words are too short.
+    english = "Dockworkers struck on Monday and the port stood still"
+    assert align(f"Weather is fine. {english}. More later.", f"In brief: {english}. Also today.") == []

@@ -361,8 +361,9 @@ def test_extend_edges_matches_reference(rng: np.random.Generator) -> None:
 
 
 def scored_passages_reference(segments: list[list[int]], ha: list[int], hb: list[int], sa: list[int], ea: list[int],
-                              sb: list[int], eb: list[int], n: int, limit: int, min_score: float, min_length: float,
-                              drop: int, gain: int) -> list[tuple[list[int], float]]:
+                              sb: list[int], eb: list[int], da: list[int], db: list[int], weight: int, n: int,
+                              limit: int, min_score: float, min_length: float, drop: int,
+                              gain: int) -> list[tuple[list[int], float]]:
     """Alignment's passages from its chains, as plain Python (what ``align`` did before)."""
     merged: list[list[int]] = []
     for seg in sorted((s for s in segments if s[4] > n), key=lambda s: (s[0], s[2])):
@@ -388,7 +389,8 @@ def scored_passages_reference(segments: list[list[int]], ha: list[int], hb: list
         if score < min_score:
             continue
         ca0, ca1, cb0, cb1 = sa[a0], ea[a1 - 1], sb[b0], eb[b1 - 1]
-        if min(ca1 - ca0, cb1 - cb0) * score < min_length:
+        dense_a, dense_b = sum(da[t + 1] - da[t] for t in range(a0, a1)), sum(db[t + 1] - db[t] for t in range(b0, b1))
+        if min(ca1 - ca0 + (weight - 1) * dense_a, cb1 - cb0 + (weight - 1) * dense_b) * score < min_length:
             continue
         out.append(([ca0, ca1, cb0, cb1, cov_a + cov_b], score))
     return out
@@ -410,7 +412,12 @@ def test_scored_passages_match_reference(rng: np.random.Generator) -> None:
         seg = np.array(segments, dtype=np.int64).reshape(-1, 6)
         n, limit = int(rng.integers(1, 4)), int(rng.integers(0, 20))
         min_score, min_length = float(rng.choice([0.3, 0.5, 0.8])), float(rng.choice([0, 10, 40]))
-        rows, scores = k.scored_passages(seg, ha, hb, sa, ea, sb, eb, n, limit, min_score, min_length, 3, 2)
+        dense_a = np.concatenate([[0], np.cumsum(rng.random(na) < 0.3)]).astype(np.int32)
+        dense_b = np.concatenate([[0], np.cumsum(rng.random(nb) < 0.3)]).astype(np.int32)
+        weight = int(rng.choice([1, 3]))
+        rows, scores = k.scored_passages(seg, ha, hb, sa, ea, sb, eb, dense_a, dense_b, weight, n, limit, min_score,
+                                         min_length, 3, 2)
         expected = scored_passages_reference(segments, ha.tolist(), hb.tolist(), sa.tolist(), ea.tolist(),
-                                             sb.tolist(), eb.tolist(), n, limit, min_score, min_length, 3, 2)
+                                             sb.tolist(), eb.tolist(), dense_a.tolist(), dense_b.tolist(), weight, n,
+                                             limit, min_score, min_length, 3, 2)
         assert list(zip(rows.tolist(), scores.tolist(), strict=True)) == expected

@@ -785,8 +785,8 @@ def extend_edges(ha, hb, a0, a1, b0, b1, drop, min_gain):  # type: ignore[no-unt
 
 
 @njit(cache=True, nogil=True)
-def scored_passages(segments, ha, hb, starts_a, ends_a, starts_b, ends_b, n, merge_limit,  # type: ignore[no-untyped-def]
-                    min_score, min_length, drop, min_gain):
+def scored_passages(segments, ha, hb, starts_a, ends_a, starts_b, ends_b,  # type: ignore[no-untyped-def]
+                    dense_a, dense_b, dense_weight, n, merge_limit, min_score, min_length, drop, min_gain):
     """The passages of one pair from its chains (``chain_segments``' rows ``[a0, a1, b0, b1,
     cov_a, cov_b]`` in tokens), as rows ``[ca0, ca1, cb0, cb1, cov]`` in characters, with
     their scores.
@@ -796,7 +796,9 @@ def scored_passages(segments, ha, hb, starts_a, ends_a, starts_b, ends_b, n, mer
     ``-n`` to ``merge_limit`` tokens are joined (a rewritten sentence) when the joined passage
     still scores ``min_score``. Each passage then grows at both edges by ``extend_edges``
     (extended words count half), and is kept when it scores ``min_score`` and its aligned
-    characters (the shorter side's span times the score) reach ``min_length``.
+    characters (the shorter side's span, each of its Han or kana tokens (running counts
+    ``dense_a``/``dense_b``) counting ``dense_weight`` characters, times the score) reach
+    ``min_length``.
     """
     keep = np.flatnonzero(segments[:, 4] > n)
     solid = segments[keep]
@@ -835,7 +837,9 @@ def scored_passages(segments, ha, hb, starts_a, ends_a, starts_b, ends_b, n, mer
         if score < min_score:
             continue
         ca0, ca1, cb0, cb1 = starts_a[a0], ends_a[a1 - 1], starts_b[b0], ends_b[b1 - 1]
-        if min(ca1 - ca0, cb1 - cb0) * score < min_length:
+        long_a = ca1 - ca0 + (dense_weight - 1) * (dense_a[a1] - dense_a[a0])
+        long_b = cb1 - cb0 + (dense_weight - 1) * (dense_b[b1] - dense_b[b0])
+        if min(long_a, long_b) * score < min_length:
             continue
         rows[k, 0], rows[k, 1], rows[k, 2], rows[k, 3], rows[k, 4] = ca0, ca1, cb0, cb1, cov_a + cov_b
         scores[k] = score

@@ -24,7 +24,7 @@ import regex
 from . import _kernels
 from .config import PassageConfig
 from .model import Passage
-from .normalize import Tokens, tokenize
+from .normalize import Tokens, dense_counts, tokenize
 
 MAX_OCCURRENCES = 8  # an anchor repeated more often inside one text is not an anchor
 MAX_ACTIVE_CHAINS = 64
@@ -33,20 +33,26 @@ TRIM_GAP = 2  # words between a lone edge anchor and the rest of its passage tha
 EDGE_PUNCTUATION = 3  # shared punctuation characters (grapheme clusters) a passage may grow by at each edge
 EXTEND_DROP = 3  # edge extension stops once mismatches outnumber matches by this much
 EXTEND_MIN_GAIN = 2  # and keeps only stretches with at least this many more matches than mismatches
+# A Han or kana character counts as this many characters toward --min-length: the same
+# sentence is 49 characters in Chinese and 216 in English, so a length gate in characters
+# alone dropped whole reused sentences of Chinese or Japanese.
+DENSE_WEIGHT = 3
 
 
 @dataclass(frozen=True)
 class AlignedText:
-    """A document prepared for alignment: its text, tokens and anchor n-grams."""
+    """A document prepared for alignment: its text, tokens, anchor n-grams, and the running
+    count of its Han and kana tokens (``normalize.dense_counts``)."""
 
     text: str
     tokens: Tokens
     anchors: npt.NDArray[np.uint64]
+    dense: npt.NDArray[np.int32]
 
     @classmethod
     def of(cls, text: str, ngram: int) -> AlignedText:
         tokens = tokenize(text)
-        return cls(text, tokens, _kernels.shingles(tokens.hashes, ngram))
+        return cls(text, tokens, _kernels.shingles(tokens.hashes, ngram), dense_counts(text, tokens.starts))
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -199,7 +205,8 @@ def _align(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:
     segments = _kernels.chain_segments(ia, ib, label, n_chains, n, TRIM_GAP)
     rows, scores = _kernels.scored_passages(
         segments, a.tokens.hashes, b.tokens.hashes, a.tokens.starts, a.tokens.ends, b.tokens.starts, b.tokens.ends,
-        n, MERGE_GAP_FACTOR * cfg.max_gap + n, cfg.min_score, cfg.min_length, EXTEND_DROP, EXTEND_MIN_GAIN)
+        a.dense, b.dense, DENSE_WEIGHT, n, MERGE_GAP_FACTOR * cfg.max_gap + n, cfg.min_score, cfg.min_length,
+        EXTEND_DROP, EXTEND_MIN_GAIN)
     found: list[tuple[int, Passage]] = []
     for (ca0, ca1, cb0, cb1, cov), score in zip(rows.tolist(), scores.tolist(), strict=True):
         ca0, ca1, cb0, cb1 = _widen(a.text, ca0, ca1, b.text, cb0, cb1)

@@ -82,7 +82,7 @@ from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchCon
 from .errors import IndexDamagedError, InputError, OutputError, TwicetoldError
 from .lsh import bands_for
 from .model import Document, InputProblem, Pair, Passage
-from .normalize import tokenize
+from .normalize import dense_counts, tokenize
 from .pipeline import KIND_RANK, Progress, sort_key_date
 from .sketch import Features, content_hash, featurize, shingle_set
 
@@ -867,7 +867,8 @@ class Index:
         shingles = shingle_set(tokens, cfg.sketch.shingle_size)
         signature = _kernels.oph_sketch(shingles, cfg.sketch.num_perm, cfg.sketch.seed)
         keys = _kernels.band_keys(signature.reshape(1, -1), self.bands, self.rows)[0].view(np.int64).tolist()
-        query = _Query(AlignedText(text, tokens, _kernels.shingles(tokens.hashes, cfg.passages.ngram)),
+        query = _Query(AlignedText(text, tokens, _kernels.shingles(tokens.hashes, cfg.passages.ngram),
+                                   dense_counts(text, tokens.starts)),
                        shingles, signature, id, date, sort_key_date(date), source)
         with self._snapshot() as conn:
             exact = {r[0] for r in conn.execute(

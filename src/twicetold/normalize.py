@@ -49,6 +49,31 @@ _SINGLE_RANGES = (
     (0x20000, 0x2FFFF),  # CJK extensions B+
 )
 
+# Scripts where one character carries about a word: Han ideographs and kana. A passage's
+# length is judged in Latin-equivalent characters (see align.DENSE_WEIGHT).
+DENSE_RANGES = np.array([
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x3FFFF),  # CJK extensions B and beyond
+], dtype=np.uint32)
+
+
+def dense_counts(text: str, starts: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+    """Running count of the tokens starting at ``starts`` that are Han or kana characters:
+    element ``k`` counts tokens ``0..k-1`` (so ``len(starts) + 1`` elements)."""
+    out = np.zeros(len(starts) + 1, dtype=np.int32)
+    if text.isascii() or not len(starts):
+        return out
+    first = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)[starts]
+    dense = np.zeros(len(first), dtype=bool)
+    for lo, hi in DENSE_RANGES:
+        dense |= (first >= lo) & (first <= hi)
+    np.cumsum(dense, out=out[1:])
+    return out
+
+
 # Combining marks that are diacritics (dropped when folding) rather than vowel signs of
 # abugidas (kept: removing them would merge unrelated Devanagari or Bengali words).
 _DIACRITIC_RANGES = (
