@@ -293,7 +293,8 @@ def test_a_reused_chinese_sentence_is_long_enough() -> None:
     """A Han or kana character counts as three toward --min-length: a whole reused Chinese
     sentence (53 characters, under the 70 of the default) is a passage; a shared phrase of
     thirteen characters is not."""
-    sentence = "港口工人周一举行大规模罢工，导致全市集装箱运输全面停顿，工会负责人表示双方谈判将于本周五在市政厅重新开始。"
+    sentence = ("港口工人周一举行大规模罢工，导致全市集装箱运输全面停顿，"
+                "工会负责人表示双方谈判将于本周五在市政厅重新开始。")
     a = "今天的天气晴朗，气温适中。" + sentence + "更多消息请关注本台后续报道。"
     b = "本报讯：" + sentence + "另据了解，当地商会对此表示担忧。"
     (p,) = align(a, b)
