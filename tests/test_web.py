@@ -593,3 +593,28 @@ def test_damaged_index_answers_500_in_the_error_shape(damaged_index: tuple[Path,
                 assert "damaged" in assert_error(a, 500)["error"]
     status, _, raw = get(app, "/query.json?text=" + urllib.parse.quote(docs[150]["text"]))
     assert status == 500 and "damaged" in json.loads(raw)["error"]
+
+
+def test_a_busy_index_is_503_in_the_error_shape(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each library error carries its HTTP status: another process holding the index's lock
+    is a 503 (try again), not a 500; the app answers it and lets nothing out."""
+    from twicetold.errors import IndexBusyError
+    from twicetold.index import Index as IndexClass
+
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        raise IndexBusyError("the index is busy: another process holds its write lock", "try again")
+
+    monkeypatch.setattr(IndexClass, "query", busy)
+    with local(create_app(index_path=seed_index)) as c:
+        body = assert_error(c.get("/query.json", params={"text": "any text at all"}), 503)
+        assert "busy" in body["error"] and body["errors"][-1] == "try again"
+
+
+def test_every_error_class_lives_in_errors_and_has_a_status() -> None:
+    import inspect
+
+    from twicetold import errors, index
+
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, errors.TwicetoldError)]
+    assert all(100 <= c.http_status < 600 and c.exit_code >= 1 for c in classes)
+    assert index.IndexBusyError is errors.IndexBusyError and index.IndexSchemaError is errors.IndexSchemaError

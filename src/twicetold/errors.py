@@ -1,7 +1,9 @@
 """One exception hierarchy: a message for the user plus a hint of what to try next.
 
-The CLI maps each class to an exit status in one place (``cli.main``), so library
-callers and command-line users see the same words.
+The CLI maps each class to an exit status in one place (``cli.main``) and the web app to
+an HTTP status (``web.handle_error``), each from the class's ``exit_code`` and
+``http_status``, so library callers, command-line users and web clients see the same words.
+Every error class twicetold raises lives here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class TwicetoldError(Exception):
     """
 
     exit_code = 1
+    http_status = 500
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -28,12 +31,14 @@ class ConfigError(TwicetoldError, ValueError):
     """A parameter is out of range or options contradict each other."""
 
     exit_code = 2
+    http_status = 400
 
 
 class InputError(TwicetoldError):
     """The input cannot be read as asked: missing file, unknown format, duplicate ids..."""
 
     exit_code = 3
+    http_status = 400
 
 
 class OutputError(TwicetoldError):
@@ -42,5 +47,20 @@ class OutputError(TwicetoldError):
     exit_code = 4
 
 
+class IndexSchemaError(TwicetoldError):
+    """The file is not a twicetold index, or one whose schema this version cannot read."""
+
+    exit_code = 3
+
+
+class IndexBusyError(TwicetoldError):
+    """Another process kept the index's write lock for longer than the timeout: try again."""
+
+    exit_code = 1
+    http_status = 503
+
+
 class IndexDamagedError(InputError):
     """An index file is damaged (truncated, overwritten): SQLite finds it malformed."""
+
+    http_status = 500  # the server's file, not the request, is at fault

@@ -79,7 +79,7 @@ from .align import AlignedText, align
 from .atomic import TMP_MARK, output_error, remove_stale
 from .cluster import CorpusInfo, passage_clusters
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
-from .errors import IndexDamagedError, InputError, OutputError, TwicetoldError
+from .errors import IndexBusyError, IndexDamagedError, IndexSchemaError, InputError, OutputError, TwicetoldError
 from .lsh import bands_for
 from .model import Document, InputProblem, Pair, Passage
 from .normalize import dense_counts, tokenize
@@ -93,18 +93,6 @@ CHUNK_CHARS = 16_000_000
 MAX_SQL_VALUES = 30_000  # values per statement, well below SQLite's limits
 WRITER_CACHE_KIB = 1 << 20  # 1 GiB page cache for the connection that writes
 MMAP_BYTES = 0x7FFF0000  # SQLite's default ceiling for memory-mapped I/O
-
-
-class IndexSchemaError(TwicetoldError):
-    """The file is not a twicetold index, or one whose schema this version cannot read."""
-
-    exit_code = 3
-
-
-class IndexBusyError(TwicetoldError):
-    """Another process kept the index's write lock for longer than the timeout."""
-
-    exit_code = 1
 
 
 class _IndexExists(OutputError):

@@ -135,8 +135,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
             message = f"Method {request.method} not allowed here; use {headers['allow']}"
         errors = [message] if str(exc.detail) in (message, "Not Found", "Method Not Allowed") \
             else [message, str(exc.detail)]
-    elif isinstance(exc, TwicetoldError):  # the library's own words, e.g. a damaged index
-        status, message = 500, exc.message
+    elif isinstance(exc, TwicetoldError):  # the library's own words: a damaged (500) or busy (503) index...
+        status, message = exc.http_status, exc.message
         errors = [exc.message, *([exc.hint] if exc.hint else [])]
     else:
         status, message = 500, "Internal server error"
