@@ -75,7 +75,7 @@ class CorpusInfo:
     """What passage clustering needs to know of the documents, by id."""
 
     sources: dict[str, str | None]
-    dates: dict[str, str | None]  # sortable (see pipeline.sort_key_date), None when missing
+    dates: dict[str, str | None]  # sortable (see model.sort_key_date), None when missing
     raw_dates: dict[str, str | None]
     docs_per_source: dict[str | None, int]
     n_documents: int

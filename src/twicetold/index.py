@@ -81,9 +81,9 @@ from .cluster import CorpusInfo, passage_clusters
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
 from .errors import IndexBusyError, IndexDamagedError, IndexSchemaError, InputError, OutputError, TwicetoldError
 from .lsh import bands_for
-from .model import Document, InputProblem, Pair, Passage
+from .model import Document, InputProblem, Pair, Passage, sort_key_date
 from .normalize import dense_counts, tokenize
-from .pipeline import KIND_RANK, Progress, sort_key_date
+from .pipeline import KIND_RANK, Progress
 from .sketch import Features, content_hash, featurize, shingle_set
 
 APPLICATION_ID = 0x54775454  # "TwTT" in the SQLite header: tells a twicetold index from other databases

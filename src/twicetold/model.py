@@ -18,6 +18,19 @@ import numpy.typing as npt
 import pyarrow as pa
 
 
+def sort_key_date(value: str | None) -> str | None:
+    """A date as a sortable UTC ISO string, or None when it is missing or unreadable."""
+    if not value:
+        return None
+    try:
+        d = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if d.tzinfo is not None:
+        d = d.astimezone(dt.UTC).replace(tzinfo=None)
+    return d.isoformat()
+
+
 def jsonable(value: Any) -> Any:
     """A value as JSON-compatible data: dates as ISO text, decimals as text, bytes as base64,
     containers recursively, anything else as its string."""

@@ -32,7 +32,7 @@ from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, Piece, c
 from .config import PassageConfig, ScanConfig, SketchConfig
 from .errors import TwicetoldError
 from .lsh import NearPairs, bands_for, near_duplicates
-from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster
+from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster, sort_key_date
 from .outputs import gc_paused, write_jsonl
 from .quotes import quote_spans
 from .sketch import Features, Shingles, featurize
@@ -76,19 +76,6 @@ class ScanResult:
     def pair_counts(self) -> dict[str, int]:
         counts = Counter(p.kind for p in self.pairs)
         return {k: counts.get(k, 0) for k in KIND_RANK}
-
-
-def sort_key_date(value: str | None) -> str | None:
-    """A date as a sortable UTC ISO string, or None when it is missing or unreadable."""
-    if not value:
-        return None
-    try:
-        d = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if d.tzinfo is not None:
-        d = d.astimezone(dt.UTC).replace(tzinfo=None)
-    return d.isoformat()
 
 
 class _Timer:

@@ -45,8 +45,7 @@ from markupsafe import Markup, escape
 from .atomic import atomic_path, check_destination
 from .config import ReadConfig
 from .errors import InputError, OutputError, TwicetoldError
-from .model import InputProblem
-from .pipeline import sort_key_date
+from .model import InputProblem, sort_key_date
 
 NO_SOURCE = "(no source)"
 PASSAGE_COLOURS = 6  # passages cycle through this many highlight colours (CSS tt-c0..tt-c5)
@@ -68,7 +67,7 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def date_key(value: str | None) -> str | None:
-    """A date as a sortable UTC ISO string (``pipeline.sort_key_date``), None when unreadable."""
+    """A date as a sortable UTC ISO string (``model.sort_key_date``), None when unreadable."""
     return sort_key_date(value) if isinstance(value, str) else None
 
 
