@@ -82,3 +82,13 @@ def test_ascii_shortcut_of_the_byte_tokenizer_agrees_with_the_tables() -> None:
             assert (cls, folded) == (WORD, chr(b).lower())
         else:
             assert cls == SEPARATOR
+
+
+def test_scripts_come_from_unicode_data_not_hand_listed_ranges() -> None:
+    """CJK extension G (U+30000...) was past the hand-listed ranges and the tables' end: its
+    characters glued into one token. Now each is a token, as other Han characters are."""
+    text = "\U00030000\U00030001\U00030002 ab \u4e00\u4e8c"
+    tokens = tokenize(text)
+    assert list(zip(tokens.starts.tolist(), tokens.ends.tolist(), strict=True)) == [
+        (0, 1), (1, 2), (2, 3), (4, 6), (7, 8), (8, 9)]
+    assert [t for t, _, _ in folded_tokens(text)] == ["\U00030000", "\U00030001", "\U00030002", "ab", "一", "二"]

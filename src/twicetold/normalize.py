@@ -28,26 +28,21 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from . import _kernels
 
-# Tables cover the first three planes (everything in common use); code points above are
-# treated as word characters that fold to themselves.
-TABLE_LIMIT = 0x30000
+# Tables cover the first four planes (everything in use, CJK extensions G and H included);
+# code points above are treated as word characters that fold to themselves.
+TABLE_LIMIT = 0x40000
 
 SEPARATOR, WORD, SINGLE, IGNORABLE = 0, 1, 2, 3
 
-# Scripts written without spaces between words: one token per character.
-_SINGLE_RANGES = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0x20000, 0x2FFFF),  # CJK extensions B+
-)
+# Scripts written without spaces between words: one token per character. By script, from the
+# Unicode data of the regex package (newer than Python's own): hand-listed code point ranges
+# missed planes added later (CJK extension G, U+30000, glued into one token).
+_SINGLE_SCRIPTS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Myanmar}\p{Khmer}]")
+_WORD_CHAR = regex.compile(r"[\p{L}\p{N}\p{M}]")
 
 # Scripts where one character carries about a word: Han ideographs and kana. A passage's
 # length is judged in Latin-equivalent characters (see align.DENSE_WEIGHT).
@@ -98,8 +93,7 @@ def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
 
 
 def _is_word_char(ch: str) -> bool:
-    cat = unicodedata.category(ch)
-    return cat[0] in "LNM"
+    return _WORD_CHAR.match(ch) is not None
 
 
 def fold_char(cp: int) -> tuple[int, str]:
@@ -121,7 +115,7 @@ def fold_char(cp: int) -> tuple[int, str]:
     text = unicodedata.normalize("NFC", "".join(out))
     if not text:
         return IGNORABLE, ""
-    return (SINGLE if _in(cp, _SINGLE_RANGES) else WORD), text
+    return (SINGLE if _SINGLE_SCRIPTS.match(ch) else WORD), text
 
 
 @dataclass(frozen=True)
@@ -135,7 +129,7 @@ class FoldTables:
 
 
 # Bump when fold_char changes: cached tables of an older definition are then ignored.
-TABLES_VERSION = 1
+TABLES_VERSION = 2
 
 
 def _cache_path() -> Path:
