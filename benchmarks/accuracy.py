@@ -14,7 +14,15 @@ import time
 from pathlib import Path
 
 import twicetold
-from twicetold.evaluation import char_overlap, clough_pairing, pan_ceiling, pan_gold, pan_score, shared_folder, spans_on
+from twicetold.testing.evaluation import (
+    char_overlap,
+    clough_pairing,
+    pan_ceiling,
+    pan_gold,
+    pan_score,
+    shared_folder,
+    spans_on,
+)
 
 SHARED = shared_folder(Path(__file__).resolve().parents[1])
 

@@ -3,7 +3,7 @@
     python benchmarks/bench_index.py                 # 100,000 articles (a while: build once, then --reuse)
     python benchmarks/bench_index.py --docs 2000     # quick
 
-Builds an index of ``--docs`` generated articles (``twicetold.synthetic``, about 4 KB each,
+Builds an index of ``--docs`` generated articles (``twicetold.testing.synthetic``, about 4 KB each,
 with planted exact, near and partial copies) in batches of ``--batch`` under ``.bench/``
 (ignored by git), then times ``Index.query`` on ``--queries`` fresh articles of the same
 language, half of them carrying one or two paragraphs taken from an indexed article. Prints
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from twicetold.index import Index
 from twicetold.model import Document
-from twicetold.synthetic import CorpusSpec, iter_generate
+from twicetold.testing.synthetic import CorpusSpec, iter_generate
 
 BENCH = Path(__file__).resolve().parents[1] / ".bench"
 

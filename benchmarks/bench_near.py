@@ -31,7 +31,7 @@ untimed warm-up run on a tiny corpus comes first, and each twicetold process als
 corpus once, untimed, before the timed scan (loading the cached kernels; reported separately).
 
 Accuracy against the planted truth: positives are the exact copies and the near copies whose
-true Jaccard of word 5-shingles (``twicetold.synthetic.true_jaccard``) is >= 0.5. Recall is the
+true Jaccard of word 5-shingles (``twicetold.testing.synthetic.true_jaccard``) is >= 0.5. Recall is the
 share of positives found; a pair counts as found when it is reported, or, for twicetold, when
 both documents are in one near-duplicate cluster (twicetold pairs each member with the
 canonical member only). Precision is the share of reported pairs whose true Jaccard, computed
@@ -300,7 +300,7 @@ def spawn(tool: str, path: Path, warmup: Path | None, snapshot: dict[str, Any] |
 
 def ensure_corpus(path: Path, n_docs: int, seed: int) -> None:
     """Generate the corpus (and its truth beside it) unless it is already there."""
-    from twicetold.synthetic import CorpusSpec, truth_path, write_corpus
+    from twicetold.testing.synthetic import CorpusSpec, truth_path, write_corpus
 
     if path.exists() and truth_path(path).exists():
         return
@@ -328,7 +328,7 @@ class Grader:
     """Recall and precision of reported pairs against the planted exact and near copies."""
 
     def __init__(self, corpus: Path) -> None:
-        from twicetold.synthetic import load_truth
+        from twicetold.testing.synthetic import load_truth
 
         truth = load_truth(corpus)
         self.texts = dict(zip(*read_jsonl(str(corpus)), strict=True))
@@ -344,7 +344,7 @@ class Grader:
         self.n_docs = len(self.texts)
 
     def jaccard(self, a: str, b: str) -> float:
-        from twicetold.synthetic import true_jaccard
+        from twicetold.testing.synthetic import true_jaccard
 
         key = frozenset((a, b))
         if key not in self._jaccard:

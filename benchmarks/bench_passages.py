@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import twicetold
-from twicetold.evaluation import Overlap, char_overlap, spans_on
-from twicetold.synthetic import CorpusSpec, PlantedPassage, write_corpus
+from twicetold.testing.evaluation import Overlap, char_overlap, spans_on
+from twicetold.testing.synthetic import CorpusSpec, PlantedPassage, write_corpus
 
 OUT = Path(__file__).resolve().parents[1] / ".bench"
 

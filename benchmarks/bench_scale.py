@@ -13,7 +13,7 @@ of that process, the per-stage timings of its ``run.json``, throughput in MB/s a
 core, and the scaling ratio (one worker's time over all cores'; with ``--repeat``, the settings
 take turns, round by round, and each round's ratio is printed too). Then the passage accuracy on
 the planted partial copies: character recall, precision and F1 of the passages found in each
-planted (source, copy) pair against the planted spans (``twicetold.evaluation.char_overlap``,
+planted (source, copy) pair against the planted spans (``twicetold.testing.evaluation.char_overlap``,
 both sides, micro-averaged), how many planted passages are reported as one passage (not
 fragmented, not merged with another planted block), and how many pairs were reported between
 documents that share no planted text.
@@ -21,7 +21,7 @@ documents that share no planted text.
 **dedup** (``--dedup``): ``twicetold dedup CORPUS -o OUT`` with default settings (all cores):
 wall time, peak memory, MB/s per core, and how many removed documents are planted copies.
 
-The corpus (``twicetold.synthetic``, seed ``--seed``) is generated on demand under ``--out``
+The corpus (``twicetold.testing.synthetic``, seed ``--seed``) is generated on demand under ``--out``
 (default ``.bench/scale-DOCS-sSEED``, ignored by git), compressed with zstd (``--compress``, or
 by itself when the disk has less than three times its size free). Results go to
 ``results.json`` there. Peak memory is read with ``wait4`` on the command's process, started
@@ -104,7 +104,7 @@ def ensure_corpus(out: Path, n_docs: int, seed: int, compress: bool | None) -> P
     path = out / ("corpus.jsonl.zst" if compress else "corpus.jsonl")
     print(f"generating {n_docs:,} documents (seed {seed}) into {path} ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "twicetold.synthetic", "--docs", str(n_docs), "--seed", str(seed),
+    subprocess.run([sys.executable, "-m", "twicetold.testing.synthetic", "--docs", str(n_docs), "--seed", str(seed),
                     "-o", str(path)], check=True)
     print(f"  done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     return path
@@ -153,8 +153,8 @@ def warm_up(out: Path, corpus: Path, env: dict[str, str] | None) -> float:
 
 def passage_accuracy(results: Path, corpus: Path) -> dict[str, Any]:
     """Found passages against the planted partial copies (see the module docstring)."""
-    from twicetold.evaluation import Overlap, char_overlap
-    from twicetold.synthetic import load_truth
+    from twicetold.testing.evaluation import Overlap, char_overlap
+    from twicetold.testing.synthetic import load_truth
 
     truth = load_truth(corpus)
     planted = [p for p in truth.passages if p.kind == "partial"]
@@ -334,7 +334,7 @@ def scan_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 
 
 def dedup_report(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    from twicetold.synthetic import load_truth
+    from twicetold.testing.synthetic import load_truth
 
     corpus, mb, cpus, snapshot, env, compile_seconds = prepare(args, out)
     target = out / ("dedup.jsonl.zst" if corpus.suffix == ".zst" else "dedup.jsonl")

@@ -6,7 +6,7 @@ from typing import NoReturn
 
 import pytest
 
-from twicetold.evaluation import shared_folder
+from twicetold.testing.evaluation import shared_folder
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = shared_folder(REPO)

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from twicetold import PassageConfig, align
 from twicetold.align import EDGE_PUNCTUATION, _cluster_end, _cluster_start, _widen_ascii, _widen_clusters
-from twicetold.evaluation import char_overlap
 from twicetold.model import Passage
 from twicetold.normalize import tokenize
+from twicetold.testing.evaluation import char_overlap
 
 WORDS = (
     "harbor council vote budget strike minister river bridge storm farmers grain price rail union court "

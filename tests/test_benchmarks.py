@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from twicetold.synthetic import CorpusSpec, load_truth, true_jaccard, write_corpus
+from twicetold.testing.synthetic import CorpusSpec, load_truth, true_jaccard, write_corpus
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 

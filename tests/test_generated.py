@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import twicetold
-from twicetold.evaluation import char_overlap, paired, spans_on
-from twicetold.synthetic import CorpusSpec, Truth, write_corpus
+from twicetold.testing.evaluation import char_overlap, paired, spans_on
+from twicetold.testing.synthetic import CorpusSpec, Truth, write_corpus
 
 SPEC = CorpusSpec(n_docs=1200, seed=11, mean_chars=2500, exact_rate=0.03, near_rate=0.06, partial_rate=0.1,
                   edit_rates=(0.0, 0.02, 0.05, 0.1))

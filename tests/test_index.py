@@ -29,7 +29,7 @@ from twicetold.config import NearConfig, PassageConfig, ScanConfig, SketchConfig
 from twicetold.errors import IndexDamagedError, InputError, OutputError, TwicetoldError
 from twicetold.index import MIGRATIONS, SCHEMA_VERSION, Index, IndexBusyError, IndexSchemaError, read_text
 from twicetold.model import Document, Pair
-from twicetold.synthetic import CorpusSpec, generate
+from twicetold.testing.synthetic import CorpusSpec, generate
 
 from .conftest import SEEDS
 

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 import twicetold
-from twicetold.evaluation import char_overlap, clough_pairing, pan_ceiling, pan_gold, pan_score, shared_folder, spans_on
+from twicetold.testing.evaluation import (
+    char_overlap,
+    clough_pairing,
+    pan_ceiling,
+    pan_gold,
+    pan_score,
+    shared_folder,
+    spans_on,
+)
 
 from .conftest import DATA, REPO, SEEDS
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from twicetold.synthetic import (
+from twicetold.testing.synthetic import (
     CorpusSpec,
     PlantedPassage,
     Truth,

@@ -566,7 +566,7 @@ def test_every_id_round_trips_through_links_and_json_twins(tmp_path: Path) -> No
 def damaged_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
     """An index whose middle half was overwritten with garbage: it opens, its data pages do not read."""
     from twicetold.model import Document
-    from twicetold.synthetic import CorpusSpec, generate
+    from twicetold.testing.synthetic import CorpusSpec, generate
 
     from .test_index import damage
 

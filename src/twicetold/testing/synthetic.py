@@ -20,12 +20,12 @@ text only by chance (rare common phrases, no 8-word runs in practice).
 
 Example::
 
-    >>> from twicetold.synthetic import CorpusSpec, generate
+    >>> from twicetold.testing.synthetic import CorpusSpec, generate
     >>> docs, truth = generate(CorpusSpec(n_docs=200, seed=1))
     >>> sorted(docs[0])
     ['date', 'id', 'source', 'text']
 
-From the shell: ``python -m twicetold.synthetic --docs 100000 --seed 1 -o corpus.jsonl.zst``
+From the shell: ``python -m twicetold.testing.synthetic --docs 100000 --seed 1 -o corpus.jsonl.zst``
 writes the corpus and ``corpus.jsonl.zst.truth.json`` beside it.
 """
 
@@ -1128,12 +1128,12 @@ def load_truth(path: str | Path) -> Truth:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m twicetold.synthetic --docs N --seed S -o corpus.jsonl``."""
+    """Command line: ``python -m twicetold.testing.synthetic --docs N --seed S -o corpus.jsonl``."""
     parser = argparse.ArgumentParser(
-        prog="python -m twicetold.synthetic",
+        prog="python -m twicetold.testing.synthetic",
         description="Generate a news-like corpus with planted reuse (JSON Lines) and its truth "
         "(OUTPUT.truth.json).",
-        epilog="Example: python -m twicetold.synthetic --docs 100000 --seed 1 -o news.jsonl.zst",
+        epilog="Example: python -m twicetold.testing.synthetic --docs 100000 --seed 1 -o news.jsonl.zst",
     )
     parser.add_argument("--docs", type=int, required=True, help="number of documents")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
