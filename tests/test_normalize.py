@@ -92,3 +92,15 @@ def test_scripts_come_from_unicode_data_not_hand_listed_ranges() -> None:
     assert list(zip(tokens.starts.tolist(), tokens.ends.tolist(), strict=True)) == [
         (0, 1), (1, 2), (2, 3), (4, 6), (7, 8), (8, 9)]
     assert [t for t, _, _ in folded_tokens(text)] == ["\U00030000", "\U00030001", "\U00030002", "ab", "一", "二"]
+
+
+def test_tables_built_in_runs_equal_the_code_point_by_code_point_definition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fold tables' fast path (unassigned code points and plain ideographs found by runs of
+    a regular expression) gives exactly what fold_char gives for every code point."""
+    from twicetold import normalize
+
+    fast = normalize.build_tables()
+    monkeypatch.setattr(normalize, "_quick_classes", dict)
+    slow = normalize.build_tables()
+    for name in ("classes", "fold_start", "fold_len", "fold_data"):
+        assert (getattr(fast, name) == getattr(slow, name)).all(), name

@@ -785,69 +785,6 @@ def extend_edges(ha, hb, a0, a1, b0, b1, drop, min_gain):  # type: ignore[no-unt
 
 
 @njit(cache=True, nogil=True)
-def scored_passages(segments, ha, hb, starts_a, ends_a, starts_b, ends_b,  # type: ignore[no-untyped-def]
-                    dense_a, dense_b, dense_weight, n, merge_limit, min_score, min_length, drop, min_gain):
-    """The passages of one pair from its chains (``chain_segments``' rows ``[a0, a1, b0, b1,
-    cov_a, cov_b]`` in tokens), as rows ``[ca0, ca1, cb0, cb1, cov]`` in characters, with
-    their scores.
-
-    Only chains of more than ``n`` covered tokens take part (a lone n-gram is not evidence
-    enough to stretch a passage). Chains that follow each other in both texts with a gap of
-    ``-n`` to ``merge_limit`` tokens are joined (a rewritten sentence) when the joined passage
-    still scores ``min_score``. Each passage then grows at both edges by ``extend_edges``
-    (extended words count half), and is kept when it scores ``min_score`` and its aligned
-    characters (the shorter side's span, each of its Han or kana tokens (running counts
-    ``dense_a``/``dense_b``) counting ``dense_weight`` characters, times the score) reach
-    ``min_length``.
-    """
-    keep = np.flatnonzero(segments[:, 4] > n)
-    solid = segments[keep]
-    if solid.shape[0] == 0:
-        return np.zeros((0, 5), dtype=np.int64), np.zeros(0, dtype=np.float64)
-    wide = np.int64(max(hb.shape[0], 1) + 1)
-    order = np.argsort(solid[:, 0] * wide + solid[:, 2], kind="mergesort")  # stable, as Python's sort
-    merged = np.empty_like(solid)
-    m = 0
-    for r in order:
-        seg = solid[r]
-        if m > 0:
-            cur = merged[m - 1]
-            ga, gb = seg[0] - cur[1], seg[2] - cur[3]
-            if -n <= ga <= merge_limit and -n <= gb <= merge_limit:
-                a0, a1, b0, b1 = cur[0], max(cur[1], seg[1]), cur[2], max(cur[3], seg[3])
-                cov_a, cov_b = cur[4] + seg[4] - max(0, -ga), cur[5] + seg[5] - max(0, -gb)
-                if (cov_a + cov_b) / ((a1 - a0) + (b1 - b0)) >= min_score:
-                    merged[m - 1, 0], merged[m - 1, 1], merged[m - 1, 2], merged[m - 1, 3] = a0, a1, b0, b1
-                    merged[m - 1, 4], merged[m - 1, 5] = cov_a, cov_b
-                    continue
-        merged[m] = seg
-        m += 1
-    na, nb = ha.shape[0], hb.shape[0]
-    rows = np.empty((m, 5), dtype=np.int64)
-    scores = np.empty(m, dtype=np.float64)
-    k = 0
-    for r in range(m):
-        a0, a1, b0, b1, cov_a, cov_b = merged[r]
-        a1, b1 = min(a1, na), min(b1, nb)
-        cov_a, cov_b = min(cov_a, a1 - a0), min(cov_b, b1 - b0)
-        left, right = extend_edges(ha, hb, a0, a1, b0, b1, drop, min_gain)
-        a0, b0, a1, b1 = a0 - left, b0 - left, a1 + right, b1 + right
-        cov_a, cov_b = cov_a + (left + right + 1) // 2, cov_b + (left + right + 1) // 2
-        score = (cov_a + cov_b) / ((a1 - a0) + (b1 - b0))
-        if score < min_score:
-            continue
-        ca0, ca1, cb0, cb1 = starts_a[a0], ends_a[a1 - 1], starts_b[b0], ends_b[b1 - 1]
-        long_a = ca1 - ca0 + (dense_weight - 1) * (dense_a[a1] - dense_a[a0])
-        long_b = cb1 - cb0 + (dense_weight - 1) * (dense_b[b1] - dense_b[b0])
-        if min(long_a, long_b) * score < min_length:
-            continue
-        rows[k, 0], rows[k, 1], rows[k, 2], rows[k, 3], rows[k, 4] = ca0, ca1, cb0, cb1, cov_a + cov_b
-        scores[k] = score
-        k += 1
-    return rows[:k], scores[:k]
-
-
-@njit(cache=True, nogil=True)
 def chain_segments(ia, ib, label, n_chains, n, min_run_gap):  # type: ignore[no-untyped-def]
     """Span and coverage of each chain, in tokens: rows ``(a0, a1, b0, b1, cov_a, cov_b)``.
 

@@ -68,7 +68,7 @@ def _near_duplicates() -> None:
     k.connected_components(4, np.array([[0, 1]], dtype=np.int64))
 
 
-def _candidates() -> None:
+def _postings() -> None:
     from . import _kernels as k
 
     flat = np.arange(1, 9, dtype=np.uint64) << np.uint64(40)
@@ -78,6 +78,11 @@ def _candidates() -> None:
     out = np.zeros(8, dtype=np.uint64)
     k.scatter_postings(flat, offsets, 0, start, out, 0)
     k.shared_in_buckets(out, np.zeros((1 << k.PART_BITS) + 1, dtype=np.int64), k.SUB_BUCKET)
+
+
+def _pairs() -> None:
+    from . import _kernels as k
+
     k.shared_ngram_pairs(np.zeros(0, dtype=np.uint64), 4)
     k.count_pairs(np.array([[0, 1], [0, 1]], dtype=np.int64))
 
@@ -101,13 +106,17 @@ def _passage_clusters() -> None:
 # name: (exercise, one of the kernels it compiles, to tell whether the cache has them), the
 # costliest first so that the processes finish together.
 EXERCISES: dict[str, tuple[Callable[[], None], str]] = {
-    "candidates": (_candidates, "_shared_group"),
+    "postings": (_postings, "_shared_group"),
+    "pairs": (_pairs, "_sort_buckets"),
     "sketching": (_sketching, "_featurize_chunk"),
-    "alignment": (_alignment, "scored_passages"),
+    "alignment": (_alignment, "extend_edges"),
     "json_lines": (_json_lines, "featurize_block"),
     "near_duplicates": (_near_duplicates, "bucket_pairs"),
     "passage_clusters": (_passage_clusters, "passage_components"),
 }
+
+
+TOKENIZING = {"sketching", "alignment", "json_lines"}  # the exercises that need the fold tables
 
 
 def _cached(kernel: str) -> bool:
@@ -127,7 +136,7 @@ def needed(*, json_lines: bool = True, passages: bool = True) -> list[str]:
     if not json_lines:
         skip.add("json_lines")
     if not passages:
-        skip |= {"candidates", "alignment", "passage_clusters"}
+        skip |= {"postings", "pairs", "alignment", "passage_clusters"}
     return [name for name, (_, kernel) in EXERCISES.items() if name not in skip and not _cached(kernel)]
 
 
@@ -160,8 +169,16 @@ def warm_up(names: Sequence[str], workers: int, progress: Progress | None = None
             EXERCISES[name][0]()
             report("compile", done, len(names))
         return
+    # The exercises that tokenize go last: meanwhile this process builds the fold tables they
+    # read (a first run's other one-time cost) and leaves them on disk for them.
+    order = [n for n in names if n not in TOKENIZING] + [n for n in names if n in TOKENIZING]
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     ctx: Any = mp.get_context(method)
     with ctx.Pool(min(workers, len(names)), initializer=worker_signals) as pool:
-        for done, _ in enumerate(pool.imap_unordered(_exercise, names), start=1):
+        running = pool.imap_unordered(_exercise, order)
+        if TOKENIZING & set(names):
+            from .normalize import tables
+
+            tables()
+        for done, _ in enumerate(running, start=1):
             report("compile", done, len(names))

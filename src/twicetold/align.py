@@ -167,6 +167,31 @@ def _widen_ascii(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[in
     return a0, a1, b0, b1
 
 
+def merge_segments(segments: list[list[int]], n: int, cfg: PassageConfig) -> list[list[int]]:
+    """Join chains that follow each other in both texts with a moderate gap (a rewritten
+    sentence), when the joined passage still scores at least ``min_score``.
+
+    Rows are ``[a0, a1, b0, b1, cov_a, cov_b]`` in tokens. Only chains of at least two
+    anchors take part: a lone n-gram is not evidence enough to stretch a passage. (Plain
+    Python: a pair has few chains, and compiling this took five seconds of a first run.)
+    """
+    limit = MERGE_GAP_FACTOR * cfg.max_gap + n
+    solid = sorted((s for s in segments if s[4] > n), key=lambda s: (s[0], s[2]))
+    merged: list[list[int]] = []
+    for seg in solid:
+        if merged:
+            cur = merged[-1]
+            ga, gb = seg[0] - cur[1], seg[2] - cur[3]
+            if -n <= ga <= limit and -n <= gb <= limit:
+                a0, a1, b0, b1 = cur[0], max(cur[1], seg[1]), cur[2], max(cur[3], seg[3])
+                cov_a, cov_b = cur[4] + seg[4] - max(0, -ga), cur[5] + seg[5] - max(0, -gb)
+                if (cov_a + cov_b) / ((a1 - a0) + (b1 - b0)) >= cfg.min_score:
+                    merged[-1] = [a0, a1, b0, b1, cov_a, cov_b]
+                    continue
+        merged.append(list(seg))
+    return merged
+
+
 def _overlap(s0: int, s1: int, t0: int, t1: int) -> int:
     return max(0, min(s1, t1) - max(s0, t0))
 
@@ -203,14 +228,29 @@ def _align(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:
         return []
     label, n_chains = _kernels.chain_anchors(ia, ib, n, cfg.max_gap, MAX_ACTIVE_CHAINS)
     segments = _kernels.chain_segments(ia, ib, label, n_chains, n, TRIM_GAP)
-    rows, scores = _kernels.scored_passages(
-        segments, a.tokens.hashes, b.tokens.hashes, a.tokens.starts, a.tokens.ends, b.tokens.starts, b.tokens.ends,
-        a.dense, b.dense, DENSE_WEIGHT, n, MERGE_GAP_FACTOR * cfg.max_gap + n, cfg.min_score, cfg.min_length,
-        EXTEND_DROP, EXTEND_MIN_GAIN)
+    na, nb = len(a.tokens), len(b.tokens)
     found: list[tuple[int, Passage]] = []
-    for (ca0, ca1, cb0, cb1, cov), score in zip(rows.tolist(), scores.tolist(), strict=True):
+    for a0, a1, b0, b1, cov_a, cov_b in merge_segments(segments.tolist(), n, cfg):
+        a1, b1 = min(a1, na), min(b1, nb)
+        cov_a, cov_b = min(cov_a, a1 - a0), min(cov_b, b1 - b0)
+        left, right = _kernels.extend_edges(a.tokens.hashes, b.tokens.hashes, a0, a1, b0, b1, EXTEND_DROP,
+                                            EXTEND_MIN_GAIN)
+        # Extended words count as half aligned: the matches among them do, the edits do not.
+        a0, b0, a1, b1 = a0 - left, b0 - left, a1 + right, b1 + right
+        cov_a, cov_b = cov_a + (left + right + 1) // 2, cov_b + (left + right + 1) // 2
+        score = (cov_a + cov_b) / ((a1 - a0) + (b1 - b0))
+        if score < cfg.min_score:
+            continue
+        ca0, ca1 = int(a.tokens.starts[a0]), int(a.tokens.ends[a1 - 1])
+        cb0, cb1 = int(b.tokens.starts[b0]), int(b.tokens.ends[b1 - 1])
+        # Length is judged on the aligned characters, so a few shared phrases spread over a
+        # long stretch do not pass for a passage; a Han or kana character counts DENSE_WEIGHT.
+        long_a = ca1 - ca0 + (DENSE_WEIGHT - 1) * int(a.dense[a1] - a.dense[a0])
+        long_b = cb1 - cb0 + (DENSE_WEIGHT - 1) * int(b.dense[b1] - b.dense[b0])
+        if min(long_a, long_b) * score < cfg.min_length:
+            continue
         ca0, ca1, cb0, cb1 = _widen(a.text, ca0, ca1, b.text, cb0, cb1)
-        found.append((cov, Passage(ca0, ca1, cb0, cb1, max(ca1 - ca0, cb1 - cb0), round(score, 4))))
+        found.append((cov_a + cov_b, Passage(ca0, ca1, cb0, cb1, max(ca1 - ca0, cb1 - cb0), round(score, 4))))
     # A chain on a neighbouring diagonal can shadow a passage (a phrase repeated inside it):
     # keep a passage only if it is not mostly inside a stronger one on both sides.
     found.sort(key=lambda t: -t[0])
