@@ -77,3 +77,16 @@ def test_a_config_error_through_the_cli_is_exit_status_2(capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert "threshold must be in (0, 1]" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_library_hints_name_settings_as_python_does_and_the_cli_as_options() -> None:
+    """Library errors are neutral: a Python caller is told force=True, not to pass --force;
+    the command line shows the option. Every setting a hint names has both forms."""
+    from twicetold.errors import SETTINGS, OutputError
+
+    e = OutputError("results already exists", "replace it with {force}, or choose another path")
+    assert e.hint == "replace it with force=True, or choose another path"
+    assert e.cli_hint() == "replace it with --force, or choose another path"
+    assert "force=True" in str(e) and "--force" not in str(e)
+    assert OutputError("x", "a {literal} brace stays").hint == "a {literal} brace stays"
+    assert all(python and cli.startswith("--") for python, cli in SETTINGS.values())

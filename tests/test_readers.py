@@ -320,7 +320,7 @@ def test_strict_raises_on_malformed_row(tmp_path: Path) -> None:
     path.write_text('{"id": "ok", "text": "fine"}\nnot json\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"bad\.jsonl:2: invalid JSON") as err:
         read(path, config=ReadConfig(strict=True))
-    assert err.value.hint and "--strict" in err.value.hint
+    assert err.value.hint and "strict=True" in err.value.hint and "--strict" in (err.value.cli_hint() or "")
 
 
 def test_json_array_file_is_an_error(tmp_path: Path) -> None:
@@ -365,7 +365,7 @@ def test_duplicate_ids_within_and_across_inputs(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read(a)
     assert f"'x': at {a}:1 and at {a}:2" in err.value.message
-    assert err.value.hint and "--id-column" in err.value.hint
+    assert err.value.hint and "id_column=" in err.value.hint and "--id-column" in (err.value.cli_hint() or "")
     (tmp_path / "dir").mkdir()
     (tmp_path / "dir" / "y.txt").write_text("folder")
     b = write_jsonl(tmp_path / "b.jsonl", [{"id": "z", "text": "1"}, {"id": "y", "text": "2"}])
@@ -398,7 +398,8 @@ def test_input_errors_with_hints(tmp_path: Path) -> None:
         assert err.value.hint, path
     with pytest.raises(InputError, match="no 'text' column") as err:
         read(tmp_path / "nocol.parquet")
-    assert "id, body" in err.value.message and "--text-column" in (err.value.hint or "")
+    assert "id, body" in err.value.message and "--text-column" in (err.value.cli_hint() or "")
+    assert "text_column=" in (err.value.hint or "") and "--" not in (err.value.hint or "")
 
 
 def test_missing_input_fails_before_reading(tmp_path: Path) -> None:
@@ -763,7 +764,7 @@ def test_reading_no_documents_is_an_input_error(tmp_path: Path, name: str, said:
     path = no_documents(tmp_path, name)
     with pytest.raises(InputError, match="no documents") as err:
         twicetold.scan([path])
-    assert said in err.value.message and err.value.hint and hinted in err.value.hint
+    assert said in err.value.message and err.value.hint and hinted in (err.value.cli_hint() or "")
     with pytest.raises(SystemExit) as code:
         main(["scan", str(path), "-o", str(tmp_path / "out"), "-q"])
     assert code.value.code == 3 and not (tmp_path / "out").exists()

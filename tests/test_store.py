@@ -47,7 +47,8 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_file(tmp_path: Path, monkeyp
     with pytest.raises(OutputError) as caught:
         Spill(budget=0, directory=str(tmp_path)).keep(np.arange(10, dtype=np.uint64))
     assert "cannot write 80 bytes of spilled shingles to" in caught.value.message
-    assert "No space left on device" in caught.value.message and "--temp-dir" in (caught.value.hint or "")
+    assert "No space left on device" in caught.value.message and "--temp-dir" in (caught.value.cli_hint() or "")
+    assert "temp_dir=" in (caught.value.hint or "")  # a library caller is told its own setting
     assert caught.value.exit_code == 4
     assert os.listdir(tmp_path) == []
 

@@ -74,7 +74,7 @@ def check_destination(path: str | os.PathLike[str], force: bool,
     if out.exists() or out.is_symlink():
         if not force:
             raise OutputError(f"{path} already exists",
-                              "replace it with --force (force=True in Python), or choose another path")
+                              "replace it with {force}, or choose another path")
         if out.is_dir() and not out.is_symlink():
             if is_dir is False:
                 raise OutputError(f"{path} is a folder", "give a file name")

@@ -610,7 +610,7 @@ def _run(func: Callable[[], Any]) -> int:
     except TwicetoldError as e:
         err.print(f"[red]Error:[/] {escape(e.message)}", highlight=False)  # paths may hold [brackets]
         if e.hint:
-            err.print(f"  hint: {escape(e.hint)}", highlight=False)
+            err.print(f"  hint: {escape(e.cli_hint() or '')}", highlight=False)
         return e.exit_code
     except KeyboardInterrupt as e:
         if isinstance(e, Terminated) or signal.SIGTERM in _signals:

@@ -237,7 +237,7 @@ def detect_format(path: str, config: ReadConfig) -> str:
     if fmt is None:
         raise InputError(f"unknown input format: {path}",
                          "use .txt, .jsonl, .ndjson, .json, .csv, .tsv or .parquet (optionally .gz/.zst), "
-                         "or name the format with --format")
+                         "or name the format with {format}")
     if fmt == "parquet" and _compression(path):
         raise InputError(f"compressed Parquet is not read: {path}",
                          "decompress it; Parquet compresses its own columns")
@@ -251,7 +251,7 @@ def _report(problems: list[InputProblem], config: ReadConfig, where: str, kind: 
             action: str) -> None:
     if config.strict and kind in _ROW_KINDS:
         said = message if message.startswith(f"{where}:") else f"{where}: {message}"  # the place, once
-        raise InputError(said, "fix the row, or run without --strict to skip it")
+        raise InputError(said, "fix the row, or run without {strict} to skip it")
     problems.append(InputProblem(where=where, kind=kind, message=message, action=action))
 
 
@@ -600,7 +600,7 @@ def _csv_records(file: str, fh: io.BufferedIOBase, delimiter: str, config: ReadC
             if config.text_column not in header:
                 columns = ", ".join(header)
                 raise InputError(f"{file} has no {config.text_column!r} column (columns: {columns})",
-                                 "name the text column with --text-column, or --format tsv/csv "
+                                 "name the text column with {text_column}, or the format (tsv or csv) with {format} "
                                  "if the delimiter is not the one the extension suggests")
             yield None, bom + raw
             continue
@@ -626,7 +626,7 @@ def _parquet_file(file: str, disk: str) -> Any:
         return pq.ParquetFile(disk)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError... for a damaged file
         raise InputError(f"{file} is not a readable Parquet file: {exc}",
-                         "check the file, or name its real format with --format") from exc
+                         "check the file, or name its real format with {format}") from exc
 
 
 def _parquet_records(file: str, disk: str, config: ReadConfig,
@@ -636,7 +636,7 @@ def _parquet_records(file: str, disk: str, config: ReadConfig,
     names = pf.schema_arrow.names
     if config.text_column not in names:
         raise InputError(f"{file} has no {config.text_column!r} column (columns: {', '.join(names)})",
-                         "name the text column with --text-column")
+                         "name the text column with {text_column}")
     number = 0
     try:
         for batch in pf.iter_batches(batch_size=_PARQUET_BATCH):
@@ -960,7 +960,7 @@ def read_batches(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig, p
                 for doc_id, origin in zip(batch.ids, batch.origins, strict=True):
                     if doc_id in seen:
                         raise InputError(f"duplicate id {doc_id!r}: at {seen[doc_id]} and at {origin}",
-                                         "ids must be unique; choose another column with --id-column, "
+                                         "ids must be unique; choose another column with {id_column}, "
                                          "or rename one of the two")
                     seen[doc_id] = origin
                 empty = empty and not len(batch)
@@ -997,7 +997,7 @@ def no_documents_error(inputs: Sequence[str | os.PathLike[str]], problems: Seque
             found.append(f"{name} is empty (0 bytes)")
             hints.append("check that the input was written completely")
     for kind, said, hint in (
-            ("missing_text", "row(s) without text", "name the field or column that holds the text with --text-column"),
+            ("missing_text", "row(s) without text", "name the field or column that holds the text with {text_column}"),
             ("malformed_row", "malformed row(s)", "fix the malformed rows (the first is named)"),
             ("binary", "binary file(s)", "give text: .txt files, JSON Lines, CSV or Parquet"),
             ("unreadable", "unreadable file(s)", "check that the files are complete and readable")):

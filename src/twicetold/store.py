@@ -32,7 +32,7 @@ from .model import string_buffers
 
 
 @contextmanager
-def _disk_space(what: str, directory: str | None, hint: str = "free space there, or choose another --temp-dir"
+def _disk_space(what: str, directory: str | None, hint: str = "free space there, or choose another {temp_dir}"
                 ) -> Iterator[None]:
     """A temporary file that cannot be written (a full disk, a folder without permission) as
     a clear error instead of a traceback."""
@@ -195,7 +195,7 @@ class Spill:
             return array
         data = np.ascontiguousarray(array)
         with _disk_space(f"{data.nbytes:,} bytes of spilled shingles", self.directory,
-                         "free space there, choose another --temp-dir, or raise --memory-budget"):
+                         "free space there, choose another {temp_dir}, or raise {memory_budget}"):
             fd, path = tempfile.mkstemp(prefix="twicetold-spill-", suffix=".bin", dir=self.directory)
             try:
                 view = data.data.cast("B")
