@@ -849,3 +849,20 @@ def test_a_new_index_removes_what_a_killed_add_left(tmp_path: Path) -> None:
     finally:
         sleeper.kill()
         sleeper.wait(timeout=60)
+
+
+def test_documents_pages_filter_and_count_in_one_read(tmp_path: Path) -> None:
+    """The web app lists an index's documents through Index.documents (it read the SQLite file
+    itself before): ids containing q, one source or none, pages in id order, and the total."""
+    corpus = tmp_path / "docs.jsonl"
+    rows = [{"id": f"doc-{i:02d}", "text": f"text number {i} with some words", "source": ["a", "b", None][i % 3],
+             "date": "2026-01-02"} for i in range(12)]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with Index.create(tmp_path / "i.twicetold") as index:
+        index.add([corpus])
+        page, total = index.documents(limit=5, offset=5)
+        assert total == 12 and [d["id"] for d in page] == [f"doc-{i:02d}" for i in range(5, 10)]
+        assert page[0] == {"id": "doc-05", "source": None, "date": "2026-01-02", "length": len(rows[5]["text"])}
+        assert index.documents("DOC-1")[1] == 2  # doc-10, doc-11: case-insensitive
+        assert [d["id"] for d in index.documents(source="b")[0]] == ["doc-01", "doc-04", "doc-07", "doc-10"]
+        assert index.documents(missing_source=True)[1] == 4 and index.documents(source="zzz") == ([], 0)

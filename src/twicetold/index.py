@@ -782,6 +782,29 @@ class Index:
         with self._guard():
             return self._reader().execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
 
+    def documents(self, q: str | None = None, source: str | None = None, *, missing_source: bool = False,
+                  offset: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+        """A page of the indexed documents by id: ``{"id", "source", "date", "length"}`` each,
+        and how many match in all. ``q`` keeps ids that contain it (case-insensitive),
+        ``source`` those of one source, ``missing_source`` those without one.
+
+        One read transaction: the page and its count see the same batches."""
+        where, args = [], []
+        if q:
+            where.append("instr(lower(id), lower(?)) > 0")
+            args.append(q)
+        if missing_source:
+            where.append("source IS NULL")
+        elif source is not None:
+            where.append("source IS ?")
+            args.append(source)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        with self._snapshot() as conn:
+            total = conn.execute(f"SELECT count(*) FROM documents{clause}", args).fetchone()[0]
+            rows = conn.execute(f"SELECT id, source, date, length FROM documents{clause} ORDER BY id LIMIT ? OFFSET ?",
+                                [*args, limit, offset]).fetchall()
+        return [{"id": r[0], "source": r[1], "date": r[2], "length": r[3]} for r in rows], int(total)
+
     def get(self, doc_id: str) -> Document | None:
         """The indexed document with this id (text and metadata as added), or None."""
         with self._snapshot() as conn:

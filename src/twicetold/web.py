@@ -24,7 +24,6 @@ import asyncio
 import inspect
 import os
 import re
-import sqlite3
 import time
 import traceback
 import urllib.parse
@@ -456,7 +455,9 @@ def documents_page(request: Request) -> Page:
     q = request.query_params.get("q") or None
     source = request.query_params.get("source") or None
     if state.results is None and state.index is not None:
-        rows, total = index_documents(state.index_path or "", q, source, (page - 1) * size, size)
+        found, total = state.index.documents(q, None if source == NO_SOURCE else source,
+                                             missing_source=source == NO_SOURCE, offset=(page - 1) * size, limit=size)
+        rows = [{**d, "pairs": None} for d in found]
         data = {"from": "index", "sort": "id", "q": q, "source": source, "total": total, "page": page, "size": size,
                 "pages": max(1, -(-total // size)), "documents": rows}
         return Page("documents.html", "Documents", data)
@@ -546,28 +547,6 @@ def index_doc_summary(state: AppState, doc_id: str) -> dict[str, Any]:
     if doc is None:
         return {"id": doc_id, "source": None, "date": None, "length": None}
     return {"id": doc.id, "source": doc.source, "date": doc.date, "length": len(doc.text)}
-
-
-def index_documents(path: str, q: str | None, source: str | None, offset: int,
-                    limit: int) -> tuple[list[dict[str, Any]], int]:
-    """A page of an index's documents, read straight from its SQLite file (read-only)."""
-    where, args = [], []
-    if q:
-        where.append("instr(lower(id), lower(?)) > 0")
-        args.append(q)
-    if source:
-        where.append("source IS ?" if source != NO_SOURCE else "source IS NULL")
-        if source != NO_SOURCE:
-            args.append(source)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    try:
-        with sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro", uri=True) as conn:
-            total = conn.execute(f"SELECT count(*) FROM documents{clause}", args).fetchone()[0]
-            rows = conn.execute(f"SELECT id, source, date, length FROM documents{clause} ORDER BY id LIMIT ? OFFSET ?",
-                                [*args, limit, offset]).fetchall()
-    except sqlite3.Error as e:
-        raise WebError(500, f"the index's documents cannot be listed: {e}") from None
-    return [{"id": r[0], "source": r[1], "date": r[2], "length": r[3], "pairs": None} for r in rows], int(total)
 
 
 PAIR_SORTS = ("length", "jaccard", "id")
