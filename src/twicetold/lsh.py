@@ -106,9 +106,15 @@ def near_duplicates(signatures: npt.NDArray[np.uint32], config: NearConfig, usab
     jac = _kernels.estimate_jaccard(signatures, pairs) if len(pairs) else np.empty(0)
     keep = jac >= config.threshold
     close = np.flatnonzero(np.abs(jac - config.threshold) < EXACT_MARGIN) if shingles else np.empty(0, np.int64)
-    for k in close.tolist():
+    distinct: dict[int, npt.NDArray[np.uint64]] = {}  # a document in several close pairs: its set once
+
+    def shingle_set(i: int) -> npt.NDArray[np.uint64]:
         assert shingles is not None
-        i, j = pairs[k]
-        exact = _kernels.exact_jaccard(np.unique(shingles(int(i))), np.unique(shingles(int(j))))
-        keep[k] = exact >= config.threshold
+        if i not in distinct:
+            distinct[i] = np.unique(shingles(i))
+        return distinct[i]
+
+    for k in close.tolist():
+        i, j = pairs[k].tolist()
+        keep[k] = _kernels.exact_jaccard(shingle_set(i), shingle_set(j)) >= config.threshold
     return NearPairs(pairs[keep], jac[keep], len(pairs), len(close))
