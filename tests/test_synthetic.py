@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import difflib
 import gzip
+import hashlib
+import itertools
 import json
 import re
 from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pytest
 
 from twicetold.testing.synthetic import (
+    NEWS_STOCK_PHRASES,
     CorpusSpec,
     PlantedPassage,
     Truth,
+    _ocr,
+    _stock_phrase_pool,
     generate,
     iter_generate,
     load_truth,
     main,
     shingles,
     true_jaccard,
+    wire_groups,
     write_corpus,
+    write_wire_groups,
 )
 
 WORD = re.compile(r"\w+")
@@ -148,9 +156,15 @@ def test_passage_spans_are_exact(corpus: tuple[dict[str, dict[str, Any]], Truth]
         if p.edit_rate == 0 and p.ocr_rate == 0:
             assert copied == source
             verbatim += 1
-        else:
+        elif p.ocr_rate == 0:
             ratio = difflib.SequenceMatcher(None, source.split(), copied.split(), autojunk=False).ratio()
             assert ratio > 0.7, p
+        else:
+            # Words compared with the OCR layout undone (a hyphenated line end splits a word); a
+            # lost line may take half of a short block, so: most copied words are the source's.
+            words = _plain(copied).split()
+            matcher = difflib.SequenceMatcher(None, _plain(source).split(), words, autojunk=False)
+            assert sum(m.size for m in matcher.get_matching_blocks()) > 0.7 * len(words), p
             assert copied != source or p.edit_rate * len(source.split()) < 1
     assert verbatim > 10
 
@@ -261,6 +275,9 @@ def test_command_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None
         {"n_docs": 10, "near_jaccard": (0.9, 0.3)},
         {"n_docs": 10, "spread_passages": 1},
         {"n_docs": 10, "mean_chars": 10},
+        {"n_docs": 10, "stock_phrases": 1.5},
+        {"n_docs": 10, "lexicon": "flat"},
+        {"n_docs": 10, "ocr_rate": 0.3},
     ],
 )
 def test_spec_is_validated(kwargs: dict[str, Any]) -> None:
@@ -275,3 +292,237 @@ def test_shingles_and_jaccard() -> None:
     assert shingles("too short") == {("too", "short")}
     assert true_jaccard("a b c d e f", "a b c d e g") == pytest.approx(1 / 3)
     assert true_jaccard("", "") == 1.0
+
+
+def test_default_corpora_are_those_of_earlier_versions() -> None:
+    """Without OCR noise, the defaults (grouped lexicon, no stock phrases) make the very corpora
+    of earlier versions, byte for byte, so figures measured on them still hold."""
+    spec = CorpusSpec(n_docs=300, seed=7, mean_chars=1500, spread_passages=1, spread_docs=20, spread_sources=5,
+                      boilerplate_sources=2)
+    docs, truth = generate(spec)
+    planted = truth.to_dict()
+    planted.pop("spec")
+    digest = hashlib.sha256(json.dumps([docs, planted], sort_keys=True).encode()).hexdigest()
+    assert digest == "f47d547bf46c02dc9c17ce6258290fe805cce917e73d65bbb828783c33c0eb13"
+
+
+# --------------------------------------------------------------------------------------------
+# OCR noise
+
+OCR_SPEC = CorpusSpec(n_docs=400, seed=21, mean_chars=2000, exact_rate=0.0, near_rate=0.0, partial_rate=0.3,
+                      ocr_noise=True, ocr_rate=0.1)
+
+
+def _plain(text: str) -> str:
+    """Text with its OCR layout undone: words hyphenated at a line end joined, white space single
+    spaces (a dash after a space, as in a dateline, is no hyphenation)."""
+    return re.sub(r"\s+", " ", re.sub(r"(?<=[^\W\d_])-\n", "", text))
+
+
+def test_noisy_passage_spans_are_exact() -> None:
+    """A noisy block is set in lines (single line feeds) where the host's paragraphs are not: so
+    the recorded span must hold exactly the laid-out paragraphs, from their first character to
+    their last, and the text the truth names in the source must be what was copied."""
+    docs_list, truth = generate(OCR_SPEC)
+    docs = {d["id"]: d["text"] for d in docs_list}
+    noisy = [p for p in truth.passages if p.ocr_rate > 0]
+    assert len(noisy) > 60 and any(p.ocr_rate == 0 for p in truth.passages)
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for p in truth.passages:
+        spans[p.copy_id].append((p.copy_start, p.copy_end))
+    hyphens = 0
+    for p in noisy:
+        text = docs[p.copy_id]
+        block = text[p.copy_start : p.copy_end]
+        assert block == block.strip() and "\n\n\n" not in block
+        assert p.copy_start == 0 or text[p.copy_start - 2 : p.copy_start] == "\n\n"
+        assert p.copy_end == len(text) or text[p.copy_end : p.copy_end + 2] == "\n\n"
+        # Every paragraph of the block is laid out in lines (unless it fits on one) ...
+        for par in block.split("\n\n"):
+            assert "\n" in par or len(par) <= 60, par
+        hyphens += block.count("-\n")
+        # ... and the paragraphs beside it are the host's own, not laid out (or another block).
+        before = text[: max(p.copy_start - 2, 0)].rsplit("\n\n", 1)[-1]
+        after = text[p.copy_end + 2 :].split("\n\n", 1)[0]
+        for par, at in ((before, p.copy_start - 2 - len(before)), (after, p.copy_end + 2)):
+            if par and not any(s <= at < e for s, e in spans[p.copy_id]):
+                assert "\n" not in par, (p, par)
+        # The text the truth names in the source is the one copied: close after undoing the
+        # layout, far from its neighbours.
+        copied = _plain(_without(block, p.copy_start, p.inserted))
+        source = docs[p.source_id][p.source_start : p.source_end]
+        ratio = difflib.SequenceMatcher(None, _plain(source), copied, autojunk=False).ratio()
+        assert ratio > 0.6, (p, ratio)
+        shifted = docs[p.source_id][p.source_end + 2 : p.source_end + 2 + len(source)]
+        if len(shifted) > 100:
+            assert difflib.SequenceMatcher(None, _plain(shifted), copied, autojunk=False).ratio() < ratio
+    assert hyphens > len(noisy)
+
+
+def test_ocr_noise_is_shared_out_like_old_newspaper_ocr() -> None:
+    docs, _ = generate(CorpusSpec(n_docs=30, seed=4, mean_chars=4000, exact_rate=0, near_rate=0, partial_rate=0))
+    text = " ".join(d["text"].replace("\n\n", " ") for d in docs)  # one long paragraph
+    counts: dict[str, int] = {}
+    noisy = _ocr(text, 0.1, np.random.default_rng(5), counts)
+    assert noisy == _ocr(text, 0.1, np.random.default_rng(5))  # deterministic from the generator
+    assert noisy == noisy.strip() and "\n\n" not in noisy
+    # Lines of a column, about a fifth of them ending inside a hyphenated word (as in impresso's
+    # OCR of 1900 newspapers: 39 characters a line on average, 22 % hyphenated).
+    clean = _ocr(text, 1e-9, np.random.default_rng(5))
+    lines = clean.split("\n")
+    assert 36 <= np.mean([len(line) for line in lines]) <= 46
+    assert max(len(line) for line in lines) <= 48
+    assert 0.17 <= sum(line.endswith("-") for line in lines) / len(lines) <= 0.28
+    assert _plain(clean) == text  # the layout alone loses nothing
+    # The error budget: ~rate errors per character, shared 70/15/10/4.5/0.5 %.
+    total = sum(counts.values())
+    assert 0.085 * len(text) < total < 0.105 * len(text)
+    for kind, share in (("char", 0.70), ("split", 0.15), ("merge", 0.10), ("punct", 0.045)):
+        assert abs(counts[kind] / total - share) < 0.03, (kind, counts)
+    assert counts["line"] >= 1
+    # Split and merged words show in the text: single letters cut off words, and longer words.
+    words = _plain(noisy).split()
+    assert sum(len(w) == 1 and w.isalpha() and w not in ("a", "A") for w in words) > 0.2 * counts["split"]
+    assert max(len(w) for w in words) > max(len(w) for w in text.split())
+
+
+def test_ocr_noise_keeps_generation_deterministic() -> None:
+    spec = CorpusSpec(n_docs=120, seed=8, mean_chars=1500, partial_rate=0.3, ocr_noise=True, ocr_rate=0.2)
+    assert generate(spec) == generate(spec)
+
+
+# --------------------------------------------------------------------------------------------
+# Chance overlaps: the Zipf lexicon and stock phrases
+
+NEWS_SPEC = CorpusSpec(n_docs=400, seed=13, mean_chars=4000, exact_rate=0.0, near_rate=0.0, partial_rate=0.0,
+                       lexicon="zipf", stock_phrases=NEWS_STOCK_PHRASES)
+
+
+def _owners(texts: dict[str, str], n: int) -> dict[tuple[str, ...], list[str]]:
+    """The documents that hold each word ``n``-gram held by more than one."""
+    owners: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for doc_id, text in texts.items():
+        for gram in shingles(text, n):
+            owners[gram].append(doc_id)
+    return {gram: ids for gram, ids in owners.items() if len(ids) > 1}
+
+
+def _shared_5grams(texts: dict[str, str]) -> dict[tuple[str, str], set[tuple[str, ...]]]:
+    """The word 5-grams each pair of documents shares (pairs sharing none left out)."""
+    shared: dict[tuple[str, str], set[tuple[str, ...]]] = defaultdict(set)
+    for gram, ids in _owners(texts, 5).items():
+        for a, b in itertools.combinations(ids, 2):
+            shared[(a, b)].add(gram)
+    return shared
+
+
+def test_zipf_lexicon_has_the_frequencies_of_english() -> None:
+    docs, _ = generate(NEWS_SPEC)
+    counts = Counter(WORD.findall(" ".join(d["text"] for d in docs).lower()))
+    total = counts.total()
+    freq = np.array(sorted(counts.values(), reverse=True), dtype=np.float64)
+    assert counts.most_common(1)[0][0] == "the" and 0.05 < freq[0] / total < 0.08  # English: ~6-7 %
+    ranks = np.arange(1, len(freq) + 1)
+    slope = -np.polyfit(np.log(ranks[9:2000]), np.log(freq[9:2000]), 1)[0]
+    assert 0.85 < slope < 1.15, slope  # Zipf, exponent ~1
+
+
+def test_stock_phrases_make_chance_overlaps_as_in_news() -> None:
+    docs, truth = generate(NEWS_SPEC)
+    assert not truth.related_pairs()
+    texts = {d["id"]: d["text"] for d in docs}
+    shared = _shared_5grams(texts)
+    n_pairs = len(texts) * (len(texts) - 1) // 2
+    share1 = len(shared) / n_pairs
+    share3 = sum(len(g) >= 3 for g in shared.values()) / n_pairs
+    assert 0.015 < share1 < 0.05, share1  # ~2.8 % of unrelated pairs share a word 5-gram
+    assert 0.0005 < share3 < 0.006, share3  # ~0.24 % share three or more
+    # What they share comes from the stock phrases: no run longer than a phrase, and nearly
+    # every shared 5-gram overlaps one (the rest: frequent function words by chance).
+    phrase_grams = {g for ph in _stock_phrase_pool(0) for g in shingles(" ".join(ph), 4) if len(g) == 4}
+    grams = [g for gs in shared.values() for g in gs]
+    in_phrase = sum(g[:4] in phrase_grams or g[1:] in phrase_grams for g in grams)
+    assert in_phrase > 0.95 * len(grams)
+    assert not _owners(texts, 9)
+    # Without stock phrases, the same lexicon leaves unrelated documents next to nothing in common.
+    plain_docs, _ = generate(CorpusSpec(**{**NEWS_SPEC.to_dict(), "stock_phrases": 0.0}))
+    assert len(_shared_5grams({d["id"]: d["text"] for d in plain_docs})) < 0.001 * n_pairs
+
+
+def test_stock_phrases_read_as_news() -> None:
+    pool = _stock_phrase_pool(0)
+    assert len(pool) == 300 and len(set(pool)) == 300
+    assert all(4 <= len(ph) <= 8 for ph in pool)
+    docs, _ = generate(NEWS_SPEC)
+    text = " ".join(d["text"] for d in docs[:50])
+    assert sum(" ".join(ph) in text for ph in pool[:10]) >= 5  # the commonest, verbatim
+    assert "said in a statement" in text or "according to the" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Wire groups
+
+
+def test_wire_groups_truth_is_the_truth() -> None:
+    docs_list, truth = wire_groups(6, 12, seed=3, mean_chars=1500)
+    docs = {d["id"]: d for d in docs_list}
+    assert len(docs) == 72 and len(truth.spread) == 6
+    assert sorted(d for occ in truth.spread for d, _, _ in occ) == sorted(docs)  # every document, once
+    assert len(truth.related_pairs()) == 6 * (12 * 11 // 2)
+    copies = {p.copy_id: p for p in truth.passages}
+    assert len(copies) == 6 * 11 and all(p.kind == "spread" for p in copies.values())
+    for k, occ in enumerate(truth.spread):
+        (origin, o_start, o_end), *rest = occ
+        wire = docs[origin]["text"][o_start:o_end]
+        assert 60 <= len(wire.split(" ")) <= 120
+        assert len({docs[d]["source"] for d, _, _ in occ}) == 12  # each from another outlet
+        assert [d for d, _, _ in occ] == sorted(d for d, _, _ in occ)  # the origin comes first
+        for doc_id, start, end in occ:
+            text = docs[doc_id]["text"]
+            assert start == 0 or text[start - 2 : start] == "\n\n"
+            assert end == len(text) or text[end : end + 2] == "\n\n"
+            assert len(text) - (end - start) > 200  # embedded in an article of its own
+        for doc_id, start, end in rest:
+            p = copies[doc_id]
+            assert (p.source_id, p.source_start, p.source_end) == (origin, o_start, o_end)
+            assert (p.copy_start, p.copy_end, p.group) == (start, end, -1 - k)
+            assert docs[doc_id]["date"] > docs[origin]["date"]
+            copy = docs[doc_id]["text"][start:end]
+            assert 0 <= p.edit_rate <= 0.02
+            edits = len(wire.split(" ")) * (1 - difflib.SequenceMatcher(None, wire.split(" "), copy.split(" "),
+                                                                         autojunk=False).ratio())
+            assert edits <= 0.02 * len(wire.split(" ")) + 1.5, (p, edits)
+    assert sum(p.edit_rate > 0 and docs[p.source_id]["text"][p.source_start:p.source_end]
+               != docs[p.copy_id]["text"][p.copy_start:p.copy_end] for p in copies.values()) > 20
+    # Documents of different groups share no wire text: nothing longer than a stock phrase.
+    texts = {d: v["text"] for d, v in docs.items()}
+    group = {d: k for k, occ in enumerate(truth.spread) for d, _, _ in occ}
+    for gram, ids in _owners(texts, 9).items():
+        assert len({group[d] for d in ids}) == 1, gram
+
+
+def test_write_wire_groups_and_command_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "wire.jsonl"
+    truth = write_wire_groups(path, 3, 5, seed=2, mean_chars=1000)
+    docs, expected = wire_groups(3, 5, seed=2, mean_chars=1000)
+    assert [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] == docs
+    assert truth == expected == load_truth(path)
+    assert truth.spec is not None and truth.spec["wire_groups"] == 3 and truth.spec["group_size"] == 5
+    out = tmp_path / "cli.jsonl"
+    assert main(["--wire-groups", "3", "--group-size", "5", "--seed", "2", "--mean-chars", "1000",
+                 "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+    assert "wrote 15 documents" in capsys.readouterr().err
+    with pytest.raises(ValueError):
+        wire_groups(2, 401)
+
+
+def test_command_line_chance_overlaps_and_ocr(tmp_path: Any) -> None:
+    out = tmp_path / "c.jsonl"
+    assert main(["--docs", "40", "--realistic", "--ocr-noise", "--ocr-rate", "0.05", "-o", str(out)]) == 0
+    spec = load_truth(out).spec
+    assert spec is not None
+    assert (spec["lexicon"], spec["stock_phrases"], spec["ocr_rate"]) == ("zipf", NEWS_STOCK_PHRASES, 0.05)
+    assert main(["--docs", "40", "--stock-phrases", "0.1", "-o", str(out)]) == 0
+    spec = load_truth(out).spec
+    assert spec is not None and (spec["lexicon"], spec["stock_phrases"]) == ("grouped", 0.1)

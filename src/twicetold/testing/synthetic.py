@@ -8,15 +8,24 @@ words) and plants reuse between them, recording the truth:
 - **near copies**: word edits (substitute, insert, delete) at a rate chosen so that the true
   Jaccard similarity of word 5-shingles (``shingles``) spans ``CorpusSpec.near_jaccard``;
 - **partial copies**: blocks of paragraphs of an earlier article copied into an unrelated one,
-  edited at a rate from ``CorpusSpec.edit_rates`` (optionally with OCR-like character noise),
-  placed anywhere (the very first and last character included), possibly in another order
-  than in the source (moved), possibly split by an inserted sentence;
+  edited at a rate from ``CorpusSpec.edit_rates`` (optionally with OCR noise as in old
+  newspapers: lines with hyphenated ends, misread letters, split and merged words, lost
+  lines), placed anywhere (the very first and last character included), possibly in another
+  order than in the source (moved), possibly split by an inserted sentence;
 - optionally a **spread** passage (one wire paragraph in many documents from many sources)
   and per-source **boilerplate** (a footer every document of a source carries).
 
 Every document a copy is taken from is used once, and the content of every other document is
 drawn afresh, so the recorded truth is complete: two documents that it does not relate share
-text only by chance (rare common phrases, no 8-word runs in practice).
+text only by chance. How much by chance is a choice: by default (``lexicon="grouped"``, no
+stock phrases, the corpora of earlier versions) hardly at all (of 2,000 articles, 4 unrelated
+pairs in 2 million share a word 5-gram, none an 8-word run); with ``lexicon="zipf"`` and
+``stock_phrases=NEWS_STOCK_PHRASES`` about as much as news articles (2.8 % of unrelated pairs
+share a 5-gram, 0.24 % three or more, up to a whole stock phrase of 8 words: "did not respond
+to a request for comment").
+
+``wire_groups`` makes another kind of corpus: groups of documents from different outlets that
+each carry one group's wire paragraph, lightly edited, in otherwise unrelated articles.
 
 Example::
 
@@ -53,16 +62,20 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "NEWS_STOCK_PHRASES",
     "CorpusSpec",
     "PlantedPassage",
     "Truth",
     "generate",
     "iter_generate",
+    "iter_wire_groups",
     "load_truth",
     "main",
     "shingles",
     "true_jaccard",
+    "wire_groups",
     "write_corpus",
+    "write_wire_groups",
 ]
 
 TRUTH_FORMAT = "twicetold-synthetic-truth"
@@ -125,6 +138,58 @@ _OCR_CONFUSIONS = {
     "e": "c", "c": "e", "l": "1", "i": "l", "o": "0", "a": "o", "u": "n", "n": "u", "h": "b",
     "b": "h", "t": "f", "f": "t", "m": "n", "s": "5", "g": "q", "r": "v",
 }
+# ... and the confusions of one letter with two and back ("rn" read for "m").
+_OCR_MULTI = {"m": "rn", "rn": "m", "d": "cl", "cl": "d", "h": "li", "li": "h", "u": "ii", "w": "vv", "vv": "w"}
+# OCR of a newspaper column (see _ocr): calibrated on impresso's OCR of two Swiss French
+# newspapers of 1900 (shared/data/impresso_passim_1900): lines of 39 characters on average
+# (median 43; 10-90 %: 19-50), 22 % of them ending in a hyphen.
+_OCR_WIDTH = (34, 48)
+_OCR_HYPHEN = 0.7  # of the line ends where a word can be cut: ~22 % of all lines (see the tests)
+# Shares of the error budget: characters, split words, merged words, punctuation, lost lines.
+_OCR_SHARES = (0.70, 0.15, 0.10, 0.045, 0.005)
+_OCR_MARKS = ".,'*;:"
+# Stock phrases: the formulas of news prose that make unrelated articles share word 5-grams by
+# chance ("said in a statement on Monday", "according to the ministry of health"). Each
+# template expands over its slots; _stock_phrase_pool keeps a few hundred of 4 to 8 words.
+_STOCK_TEMPLATES = (
+    "said in a statement on {day}", "said in a statement that the", "told reporters on {day} that",
+    "told reporters at a news conference", "said at a news conference on {day}",
+    "a spokesman for the {body} said", "a spokeswoman for the {body} said",
+    "according to a statement from the {body}", "according to the {body}",
+    "according to figures released by the {body}", "the {body} said in a statement",
+    "said on {day} that it would", "in an interview with the news agency",
+    "speaking on condition of anonymity", "who spoke on condition of anonymity because",
+    "did not respond to a request for comment", "could not be reached for comment",
+    "declined to comment on the matter", "it was not immediately clear whether",
+    "officials said on {day}", "at the end of the {period}", "earlier this {period} officials said",
+    "for the first time since {year}", "in the first half of {year}", "in the {ordinal} quarter of {year}",
+    "over the past {number} years", "by the end of the {period}", "at the beginning of the {period}",
+    "at least {number} people were killed", "more than {number} people have been",
+    "rose {number} percent from a year earlier", "fell {number} percent in the {ordinal} quarter",
+    "the highest level since {year}", "up from {number} percent a year ago", "the ministry of {field} said",
+    "the head of the {body}", "the prime minister said on {day}", "the president of the {body}",
+    "the {body} said on {day}", "a member of the {body}", "as part of an effort to",
+    "in the wake of the", "amid growing concerns over the", "in response to a question about",
+    "during a visit to the region", "was taken to hospital on {day}", "an investigation is under way",
+    "has been in office since {year}", "one of the largest in the country", "the rest of the world",
+    "is expected to be announced {when}", "will be held {when}", "the decision was made after",
+    "in the capital on {day}", "in the {direction} of the country",
+)
+_STOCK_SLOTS = {
+    "day": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "body": ("government", "police", "ministry", "central bank", "army", "electoral commission",
+             "health ministry", "interior ministry", "company", "city council", "supreme court", "opposition"),
+    "period": ("week", "month", "year"),
+    "year": ("2008", "2010", "2015", "2019", "2020"),
+    "number": ("two", "three", "five", "ten", "20", "100"),
+    "field": ("health", "finance", "defence", "education", "energy", "interior"),
+    "ordinal": ("first", "second", "third", "fourth"),
+    "when": ("next week", "next month", "later this year"),
+    "direction": ("north", "south", "east", "west"),
+}
+_STOCK_POOL = 300
+_STOCK_WORDS = (4, 8)
+
 _ONSETS = (
     "", "", "b", "br", "c", "ch", "cl", "d", "dr", "f", "fl", "g", "gr", "h", "j", "k", "l", "m",
     "n", "p", "pl", "pr", "qu", "r", "s", "sh", "sk", "sl", "st", "t", "th", "tr", "v", "w", "z",
@@ -138,6 +203,13 @@ _AFFIX_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 # Token forms: bit 0 capitalises, bits 1-2 pick the suffix (none, comma, full stop).
 _CAP, _COMMA, _STOP = 1, 2, 4
 _N_FORMS = 6
+# Realistic chance overlaps (see CorpusSpec.stock_phrases): the share of sentences carrying a
+# stock phrase, with the "zipf" lexicon, at which 2.8 % of unrelated pairs of 4,000-character
+# articles share a word 5-gram and 0.24 % three or more. An estimate for news, which is more
+# formulaic than other prose: on real English web prose of that length (the PAN 2013 source
+# documents, shared/data) 0.4 % of unrelated pairs share a 5-gram, 0.02 % three or more.
+NEWS_STOCK_PHRASES = 0.02
+_LEXICONS = ("grouped", "zipf")
 # Roles in the plan of a corpus.
 _BACKGROUND, _EXACT, _NEAR, _PARTIAL, _SPREAD = 0, 1, 2, 3, 4
 
@@ -150,9 +222,12 @@ class CorpusSpec:
     (true 5-shingle Jaccard drawn uniformly in ``near_jaccard``), ``partial_rate`` documents
     that carry one to ``max_blocks`` paragraph blocks of an earlier document, each planting
     edited at a word-edit rate drawn from ``edit_rates``; a block is at least
-    ``min_passage_chars`` long (in the source) unless its source is shorter. With ``ocr_noise``, half of the
-    plantings also get character noise (swapped, dropped, misread letters) at ``ocr_rate`` per
-    character. ``moved_rate``: share of multi-block plantings whose blocks appear in another
+    ``min_passage_chars`` long (in the source) unless its source is shorter. With ``ocr_noise``,
+    half of the plantings come out as a newspaper's OCR gives them back: set in lines of a
+    column (about a fifth of the line ends inside a hyphenated word), with ``ocr_rate`` errors
+    per character, of which 70 % misread, dropped, spurious or swapped letters, 15 % split
+    words, 10 % merged words, 4.5 % punctuation and 0.5 % lost lines (see ``_ocr``).
+    ``moved_rate``: share of multi-block plantings whose blocks appear in another
     order than in the source; ``split_rate``: share of blocks split by an inserted sentence;
     ``same_source_rate``: share of partial copies published by the source's own outlet.
 
@@ -164,6 +239,14 @@ class CorpusSpec:
     has at least four sentences, so a ``mean_chars`` under about 600 comes out longer);
     documents have 4 to 10 paragraphs and dates from ``start_date`` over ``days`` days. ``vocab_size`` pseudo-words
     (from ``vocab_seed``, so corpora of different seeds share a language) make the content.
+    ``lexicon`` is their law: ``"grouped"`` (the default, as in earlier versions: function
+    words 43 % of tokens, content words 51 %, each group its own flat-topped Zipf law, so
+    "the" is 2.6 % of tokens) or ``"zipf"`` (one Zipf law, exponent 1, over the ~50,000
+    function and content words ranked together: "the" 6.5 %, as in English). A share
+    ``stock_phrases`` of sentences (default none) carries one of 300 stock phrases of 4 to 8
+    words ("said in a statement on Monday"), themselves drawn by a Zipf law, so that unrelated
+    articles share word 5-grams by chance as news articles do; ``NEWS_STOCK_PHRASES`` (with
+    ``lexicon="zipf"``) is the realistic setting.
     ``window``: how many recent documents a copy may be taken from (bounds memory).
     """
 
@@ -192,6 +275,8 @@ class CorpusSpec:
     days: int = 365
     vocab_size: int = 50_000
     vocab_seed: int = 0
+    lexicon: str = "grouped"
+    stock_phrases: float = 0.0
     window: int = 2000
     id_prefix: str = "doc-"
 
@@ -238,6 +323,8 @@ class CorpusSpec:
         date.fromisoformat(self.start_date)
         check(1000 <= self.vocab_size <= 1_000_000,
               f"vocab_size must be in [1000, 1e6], got {self.vocab_size}")
+        check(self.lexicon in _LEXICONS, f"lexicon must be one of {', '.join(_LEXICONS)}, got {self.lexicon!r}")
+        check(0.0 <= self.stock_phrases <= 1.0, f"stock_phrases must be in [0, 1], got {self.stock_phrases}")
         check(self.window >= 1, f"window must be >= 1, got {self.window}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -260,14 +347,15 @@ class PlantedPassage:
 
     ``source_text[source_start:source_end]`` was copied as ``copy_text[copy_start:copy_end]``
     (Python string indices, half-open). A block is one or more consecutive paragraphs of the
-    source, copied in their order; a span covers the paragraphs' text (edits included), not the
-    ``"\\n\\n"`` around them. ``edit_rate`` is the word-edit rate applied, ``ocr_rate`` the
-    character-noise rate (0: none). ``inserted`` lists copy-side spans of sentences inserted
-    into the block (each with one following space): cutting them out of the copy span gives
-    back the edited copied text. ``moved``: the planting's blocks appear in another order in
-    the copy than in the source. ``group`` numbers the planting (the blocks copied together
-    from one source into one copy). ``kind``: ``partial`` or ``spread`` (a wire paragraph
-    planted in many documents; then ``source_id`` is the origin).
+    source, copied in their order; a span covers the paragraphs' text (edits and OCR noise
+    included), not the ``"\\n\\n"`` around them. ``edit_rate`` is the word-edit rate applied,
+    ``ocr_rate`` the OCR error rate per character (0: none; see ``CorpusSpec``). ``inserted``
+    lists copy-side spans of sentences inserted into the block (each with one following space,
+    and noisy like the block): cutting them out of the copy span gives back the edited copied
+    text. ``moved``: the planting's blocks appear in another order in the copy than in the
+    source. ``group`` numbers the planting (the blocks copied together from one source into
+    one copy; ``-1 - k`` for the k-th spread passage). ``kind``: ``partial`` or ``spread`` (a
+    wire paragraph planted in many documents; then ``source_id`` is the origin).
     """
 
     source_id: str
@@ -398,7 +486,7 @@ def true_jaccard(a: str, b: str, n: int = 5) -> float:
 class _Lexicon:
     """The language of the corpora: words, their Zipf weights and rendered token forms."""
 
-    def __init__(self, vocab_size: int, vocab_seed: int) -> None:
+    def __init__(self, vocab_size: int, vocab_seed: int, law: str = "grouped") -> None:
         rng = np.random.default_rng([vocab_seed, 7919])
         function = list(dict.fromkeys(_FUNCTION_WORDS))
         taken = set(function)
@@ -406,14 +494,38 @@ class _Lexicon:
         taken.update(content)
         names = [w.capitalize() for w in _pseudo_words(rng, max(500, vocab_size // 12), taken)]
         numbers = [str(k) for k in range(1, 101)] + [str(y) for y in range(1990, 2031)]
-        groups = [(function, 0.43), (content, 0.51), (names, 0.045), (numbers, 0.015)]
-        words: list[str] = []
         weights: list[npt.NDArray[np.float64]] = []
+        if law == "zipf":
+            # One Zipf-Mandelbrot law over the ranked words, function words first: frequency
+            # ~ 1 / (rank + 0.3), which puts "the" at ~6.5 %, "of" at ~3.7 %, "and" at ~2.6 %
+            # (the Brown corpus: 6.9, 3.6, 2.9 %) and function words at ~half of all tokens.
+            # Names and numbers keep shares of their own.
+            ranks = np.arange(1, len(function) + len(content) + 1, dtype=np.float64)
+            w = 1.0 / (ranks + _ZIPF_Q) ** _ZIPF_S
+            weights.append((1.0 - _NAME_SHARE - _NUMBER_SHARE) * w / w.sum())
+            groups = [(names, _NAME_SHARE), (numbers, _NUMBER_SHARE)]
+        else:
+            # "grouped", the law of earlier versions: each group its own Zipf-Mandelbrot law
+            # (s = 1, offset 2.7) and share. Flat at the top ("the" at 2.6 %).
+            groups = [(function, 0.43), (content, 0.51), (names, _NAME_SHARE), (numbers, _NUMBER_SHARE)]
         for group, share in groups:
             ranks = np.arange(1, len(group) + 1, dtype=np.float64)
             w = 1.0 / (ranks + 2.7)  # Zipf-Mandelbrot, s = 1
             weights.append(share * w / w.sum())
-            words.extend(group)
+        words = function + content + names + numbers
+        # Stock phrases are made of words appended with no weight: never drawn one by one, so
+        # they are in the tables (to be rendered) without changing the law above.
+        phrase_words: dict[str, int] = {}
+        self.phrases: list[npt.NDArray[np.int64]] = []
+        for phrase in _stock_phrase_pool(vocab_seed):
+            ids = [phrase_words.setdefault(w, len(words) + len(phrase_words)) for w in phrase]
+            self.phrases.append(np.asarray(ids, dtype=np.int64))
+        words = words + list(phrase_words)
+        weights.append(np.zeros(len(phrase_words)))
+        # Phrases are drawn by a Zipf law of their own: a few are everywhere ("said in a
+        # statement on Monday"), most are occasional.
+        phrase_w = 1.0 / np.arange(1, len(self.phrases) + 1, dtype=np.float64)
+        self.phrase_cdf: list[float] = np.cumsum(phrase_w / phrase_w.sum()).tolist()
         p = np.concatenate(weights)
         self.words = words
         self.n = len(words)
@@ -467,12 +579,48 @@ class _Lexicon:
         """A person's surname, drawn with Zipf weights (some people are quoted often)."""
         return self.names[min(bisect.bisect_right(self.name_cdf, r.random()), len(self.names) - 1)]
 
+    def phrase(self, u: float) -> npt.NDArray[np.int64]:
+        """The stock phrase (word indices) at the quantile ``u`` of the phrases' Zipf law."""
+        k = min(bisect.bisect_right(self.phrase_cdf, u), len(self.phrases) - 1)
+        return self.phrases[k]
+
 
 _GUIDE = 1 << 20
+_ZIPF_S, _ZIPF_Q = 1.0, 0.3
+_NAME_SHARE, _NUMBER_SHARE = 0.045, 0.015
 _COMMA_P = 0.06
 _SENTENCE_LEN = (6, 28)
 _MEAN_SENTENCE = (_SENTENCE_LEN[0] + _SENTENCE_LEN[1]) / 2
 _QUOTE_P = 0.06
+
+
+@lru_cache(maxsize=4)
+def _stock_phrase_pool(vocab_seed: int) -> tuple[tuple[str, ...], ...]:
+    """A few hundred stock phrases of 4 to 8 words, most common first (the rank sets the weight).
+
+    Every template expands over its slots; the templates take turns (in an order of their
+    own per ``vocab_seed``), each giving its next variant, so the commonest phrases are one
+    variant of every template and the tail is the other variants.
+    """
+    rng = random.Random(vocab_seed * 1_000_003 + 17)
+    variants: list[list[tuple[str, ...]]] = []
+    for template in _STOCK_TEMPLATES:
+        names = re.findall(r"{(\w+)}", template)
+        expanded = []
+        for values in itertools.product(*(_STOCK_SLOTS[n] for n in names)):
+            words = tuple(template.format(**dict(zip(names, values, strict=True))).split())
+            if _STOCK_WORDS[0] <= len(words) <= _STOCK_WORDS[1]:
+                expanded.append(words)
+        rng.shuffle(expanded)
+        variants.append(expanded)
+    rng.shuffle(variants)
+    pool: list[tuple[str, ...]] = []
+    for turn in itertools.count():
+        row = [v[turn] for v in variants if turn < len(v)]
+        if not row or len(pool) >= _STOCK_POOL:
+            break
+        pool.extend(row)
+    return tuple(pool[:_STOCK_POOL])
 
 
 def _pseudo_words(rng: np.random.Generator, k: int, taken: set[str]) -> list[str]:
@@ -500,14 +648,15 @@ def _pseudo_words(rng: np.random.Generator, k: int, taken: set[str]) -> list[str
 
 
 def _article_batch(
-    lex: _Lexicon, rng: np.random.Generator, lengths: npt.NDArray[np.float64]
+    lex: _Lexicon, rng: np.random.Generator, lengths: npt.NDArray[np.float64], stock: float = 0.0
 ) -> list[str]:
     """Article bodies of about ``lengths`` characters each, made with array operations.
 
     Each article is whole sentences (6 to 28 words, at least 4 sentences) in 4 to 10
     paragraphs; sentences are capitalised, end with a full stop, carry commas, and some are
-    quotations (“Words words,” said minister Name. / Name Name said.). A sentence stream is
-    drawn for the whole batch and cut into articles at the sentence end nearest each target.
+    quotations (“Words words,” said minister Name. / Name Name said.); a share ``stock`` of
+    them carry a stock phrase. A sentence stream is drawn for the whole batch and cut into
+    articles at the sentence end nearest each target.
     """
     lo, hi = _SENTENCE_LEN
     n_docs = len(lengths)
@@ -558,6 +707,8 @@ def _article_batch(
         words[e - 3] = np.where(said_first, lex.said, names[0])
         words[e - 2] = np.where(said_first, lex.minister, names[1])
         words[e - 1] = np.where(said_first, names[1], lex.said)
+    if stock > 0:  # drawn last, so that a corpus without stock phrases is the one of earlier versions
+        _place_phrases(lex, rng, stock, words, suffix, sent_start, sent_len, is_quoted)
     pieces = np.empty((n_tok, 2), dtype=np.int64)
     pieces[:, 0] = words + cap * lex.n
     pieces[:, 1] = lex.tail_base + (suffix * 3 + sep) * 2 + opening
@@ -577,9 +728,34 @@ def _article_batch(
     return [data[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds)]
 
 
+def _place_phrases(
+    lex: _Lexicon, rng: np.random.Generator, stock: float, words: npt.NDArray[np.int64],
+    suffix: npt.NDArray[np.int64], sent_start: npt.NDArray[np.int64], sent_len: npt.NDArray[np.int64],
+    is_quoted: npt.NDArray[np.bool_],
+) -> None:
+    """Write a stock phrase over the words of a share ``stock`` of the sentences, in place.
+
+    A phrase lies anywhere in its sentence but clear of a quotation's closing words and
+    attribution (the last four), and carries no comma inside (a comma may follow it).
+    """
+    chosen = np.flatnonzero(rng.random(len(sent_len)) < stock)
+    which = rng.random(chosen.size).tolist()
+    where = rng.random(chosen.size).tolist()
+    room = (sent_len - 4 * is_quoted)[chosen].tolist()
+    for s, u, v, free in zip(chosen.tolist(), which, where, room, strict=True):
+        ids = lex.phrase(u)
+        m = len(ids)
+        if m > free:
+            continue
+        a = int(sent_start[s]) + int(v * (free - m + 1))
+        words[a : a + m] = ids
+        inside = suffix[a : a + m - 1]
+        inside[inside == 1] = 0
+
+
 @lru_cache(maxsize=4)
-def _lexicon(vocab_size: int, vocab_seed: int) -> _Lexicon:
-    return _Lexicon(vocab_size, vocab_seed)
+def _lexicon(vocab_size: int, vocab_seed: int, law: str = "grouped") -> _Lexicon:
+    return _Lexicon(vocab_size, vocab_seed, law)
 
 
 @lru_cache(maxsize=1)
@@ -594,38 +770,142 @@ def _outlet_pool() -> list[tuple[str, str]]:
 # Text making and editing
 
 
-def _ocr(text: str, rate: float, rng: np.random.Generator) -> str:
-    """Character noise like OCR errors: misread, swapped and dropped letters (never spaces)."""
+def _ocr(text: str, rate: float, rng: np.random.Generator, counts: dict[str, int] | None = None) -> str:
+    """A paragraph as a newspaper's OCR gives it back: laid out in lines, with errors.
+
+    The paragraph is first set in a column (``_layout``): lines of 34 to 48 characters, ended
+    by a line feed, about a fifth of them inside a hyphenated word ("newspa-\\nper"). Then
+    ``rate`` is the number of errors per character (binomial), shared out (``_OCR_SHARES``) in
+    proportions plausible for 19th- and 20th-century newspaper OCR, where most errors fall
+    inside words and word segmentation (split and merged words) makes up about a quarter:
+
+    - 70 % characters: misread (``_OCR_CONFUSIONS``, also "rn" for "m", "cl" for "d" and
+      back), dropped, spurious (a doubled letter, a speck read as a mark) or swapped letters;
+    - 15 % split words ("jeune homme" -> "jeun e homme"): a space inside a word;
+    - 10 % merged words: a space lost;
+    - 4.5 % punctuation: a spurious mark after a word, or a comma, colon or semicolon lost;
+    - 0.5 % lost lines: a line (sometimes two) the scanner missed, 34 to 96 characters gone.
+
+    A lost line counts as one error, so the share of characters changed is a little over
+    ``rate``. The text never begins or ends with white space, and gets no empty line, so a
+    paragraph stays one paragraph. ``counts`` (when given) gets the errors made, by kind.
+    """
     if rate <= 0 or not text:
         return text
-    chars = list(text)
-    n = len(chars)
+    lines = _layout(text, rng)
+    n = sum(len(line) + 1 for line in lines) - 1
     k = int(rng.binomial(n, rate))
-    if not k:
-        return text
-    positions = np.sort(rng.choice(n, size=min(k, n), replace=False))[::-1]
-    ops = rng.random(len(positions))
-    letters = rng.integers(0, 26, size=len(positions))
-    # Right to left, so that a dropped letter does not shift positions still to visit.
-    for p, op, letter in zip(positions.tolist(), ops.tolist(), letters.tolist(), strict=True):
-        c = chars[p]
-        if not c.isalpha():
+    n_char, n_split, n_merge, n_punct, n_line = rng.multinomial(k, _OCR_SHARES).tolist()
+    lost = 0
+    for _ in range(n_line):
+        span = min(1 + int(rng.random() < 0.3), len(lines) - 2)  # two lines are always left
+        if span < 1:
+            break
+        j = int(rng.integers(0, len(lines) - span + 1))
+        del lines[j : j + span]
+        lost += 1
+    s = "\n".join(lines)
+    eligible = {
+        "char": [i for i, c in enumerate(s) if c.isalnum()],
+        "split": [i for i in range(1, len(s)) if s[i - 1].isalpha() and s[i].isalpha()],
+        "merge": [i for i, c in enumerate(s) if c == " "],
+        "punct": [i for i in range(len(s)) if s[i].isalnum() and (i + 1 == len(s) or not s[i + 1].isalnum())],
+    }
+    ops: dict[int, str] = {}
+    for kind, want in (("char", n_char), ("split", n_split), ("merge", n_merge), ("punct", n_punct)):
+        where = eligible[kind]
+        if want and where:
+            for j in rng.choice(len(where), size=min(want, len(where)), replace=False).tolist():
+                ops.setdefault(where[j], kind)
+    draws = rng.random((len(ops), 2)).tolist()
+    letters = rng.integers(0, 26, size=len(ops)).tolist()
+    chars = list(s)
+    done = {"char": 0, "split": 0, "merge": 0, "punct": 0, "line": lost}
+    # Right to left, so that an edit does not shift the positions still to visit.
+    for (p, kind), (u, v), letter in zip(sorted(ops.items(), reverse=True), draws, letters, strict=True):
+        if kind == "split":
+            chars.insert(p, " ")
+        elif kind == "merge":
+            del chars[p]
+        elif kind == "punct":
+            if p + 1 < len(chars) and chars[p + 1] in ",;:" and u < 0.3:
+                del chars[p + 1]
+            else:
+                chars.insert(p + 1, _OCR_MARKS[int(v * len(_OCR_MARKS))])
+        elif not _ocr_char(chars, p, u, v, letter):
             continue
-        if op < 0.5:
-            low = c.lower()
-            sub = _OCR_CONFUSIONS.get(low) or chr(ord("a") + letter)
-            if sub == low:
-                sub = "e" if low != "e" else "a"
-            chars[p] = sub.upper() if c.isupper() and sub.isalpha() else sub
-        elif op < 0.75:
-            if p + 1 < len(chars) and chars[p + 1].isalpha() and chars[p + 1] != c:
-                chars[p], chars[p + 1] = chars[p + 1], c
-        else:
-            left = p > 0 and chars[p - 1].isalnum()
-            right = p + 1 < len(chars) and chars[p + 1].isalnum()
-            if left or right:
-                del chars[p]
+        done[kind] += 1
+    if counts is not None:
+        for kind, m in done.items():
+            counts[kind] = counts.get(kind, 0) + m
     return "".join(chars)
+
+
+def _ocr_char(chars: list[str], p: int, u: float, v: float, letter: int) -> bool:
+    """One character error at ``p`` (a letter or digit), in place: whether one was made.
+
+    Misread (55 %: a confusion of ``_OCR_CONFUSIONS`` or ``_OCR_MULTI``, else another
+    letter), dropped (25 %, not a word of one letter), spurious (15 %: the letter doubled or
+    a speck read as a mark) or swapped with the next letter (5 %).
+    """
+    c = chars[p]
+    if u < 0.55:
+        low = c.lower()
+        pair = low + chars[p + 1].lower() if p + 1 < len(chars) else ""
+        if pair in _OCR_MULTI and v < 0.5:
+            chars[p : p + 2] = [_OCR_MULTI[pair]]
+            return True
+        sub = _OCR_MULTI.get(low) if v < 0.25 else None
+        sub = sub or _OCR_CONFUSIONS.get(low) or chr(ord("a") + letter)
+        if sub == low:
+            sub = "e" if low != "e" else "a"
+        chars[p] = sub[:1].upper() + sub[1:] if c.isupper() and sub[:1].isalpha() else sub
+    elif u < 0.8:
+        left = p > 0 and chars[p - 1].isalnum()
+        right = p + 1 < len(chars) and chars[p + 1].isalnum()
+        if not (left or right):
+            return False
+        del chars[p]
+    elif u < 0.95:
+        chars.insert(p + 1, c if v < 0.6 else ".,'"[int((v - 0.6) / 0.4 * 3)])
+    else:
+        if not (p + 1 < len(chars) and chars[p + 1].isalpha() and chars[p + 1] != c):
+            return False
+        chars[p], chars[p + 1] = chars[p + 1], c
+    return True
+
+
+def _layout(text: str, rng: np.random.Generator) -> list[str]:
+    """A paragraph set in a newspaper column: its lines, a word carried over hyphenated at times.
+
+    The width (``_OCR_WIDTH``) is drawn per paragraph; a word that does not fit is hyphenated
+    (with probability ``_OCR_HYPHEN``, when at least two letters fit and two are left) or
+    goes to the next line whole.
+    """
+    width = int(rng.integers(_OCR_WIDTH[0], _OCR_WIDTH[1] + 1))
+    words = text.split(" ")
+    draws = rng.random(len(words)).tolist()
+    lines: list[str] = []
+    line = ""
+    for word, u in zip(words, draws, strict=True):
+        if not line:
+            line = word
+            continue
+        if len(line) + 1 + len(word) <= width:
+            line += " " + word
+            continue
+        room = width - len(line) - 2  # the head of the word after a space, then "-"
+        cut = min(room, len(word.rstrip(".,;:”")) - 2)  # two letters at least on the next line
+        while cut >= 2 and not (word[cut - 1].isalpha() and word[cut].isalpha()):
+            cut -= 1
+        if u < _OCR_HYPHEN and cut >= 2 and word[:cut].isalpha():
+            lines.append(line + " " + word[:cut] + "-")
+            line = word[cut:]
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    return lines
 
 
 @dataclass(slots=True)
@@ -657,7 +937,7 @@ class _Maker:
     def __init__(self, spec: CorpusSpec, truth: Truth) -> None:
         self.spec = spec
         self.truth = truth
-        self.lex = _lexicon(spec.vocab_size, spec.vocab_seed)
+        self.lex = _lexicon(spec.vocab_size, spec.vocab_seed, spec.lexicon)
         plan_seq, text_seq = np.random.SeedSequence(spec.seed).spawn(2)
         # NumPy draws in bulk (words, edit positions); Python's generator draws the many
         # single decisions, where a NumPy call would cost more than the number is worth.
@@ -713,7 +993,8 @@ class _Maker:
         paragraph); whole articles come from ``_article_batch``, which renders the same way.
 
         Sentences have 6 to 28 words (the last one 4 or more), start with a capital and end
-        with a full stop; some are quotations: “Words words,” said minister Name.
+        with a full stop; some are quotations: “Words words,” said minister Name. A share
+        ``CorpusSpec.stock_phrases`` of them carry a stock phrase.
         """
         r, lex = self.r, self.lex
         lo, hi = _SENTENCE_LEN
@@ -723,12 +1004,22 @@ class _Maker:
         commas = np.where(self.rng.random(n_tokens) < _COMMA_P, _COMMA, 0).tolist()
         tokens = [table[c * n + w] for c, w in zip(commas, words, strict=True)]
         ends: list[int] = []
+        stock = self.spec.stock_phrases
         s = 0
         while s < n_tokens:
             e = s + lo + int(r.random() * (hi - lo + 1))
             if e > n_tokens - 4:
                 e = n_tokens
             ends.append(e)
+            if stock > 0 and r.random() < stock:  # the same placement as _place_phrases
+                ids = lex.phrase(r.random()).tolist()
+                free = e - s - 4  # clear of a quotation's closing words, should this be one
+                if len(ids) <= free:
+                    a = s + int(r.random() * (free - len(ids) + 1))
+                    words[a : a + len(ids)] = ids
+                    for j in range(a, a + len(ids) - 1):
+                        commas[j] = 0
+                    tokens[a : a + len(ids)] = [table[commas[j] * n + words[j]] for j in range(a, a + len(ids))]
             tokens[s] = table[(commas[s] | _CAP) * n + words[s]]
             tokens[e - 1] = table[_STOP * n + words[e - 1]]
             if e - s >= 8 and r.random() < _QUOTE_P:
@@ -830,7 +1121,8 @@ class _Maker:
         if not self.articles:
             sigma, mean = 0.35, self.spec.mean_chars
             lengths = mean * np.exp(self.rng.normal(-sigma * sigma / 2, sigma, size=self.batch))
-            self.articles = _article_batch(self.lex, self.rng, np.clip(lengths, 0.3 * mean, 3 * mean))
+            self.articles = _article_batch(self.lex, self.rng, np.clip(lengths, 0.3 * mean, 3 * mean),
+                                           self.spec.stock_phrases)
             self.articles.reverse()
         return self.articles.pop()
 
@@ -873,7 +1165,7 @@ class _Maker:
             cuts = [b for b in range(1, len(toks)) if toks[b - 1].endswith((".", ".”"))]
             if cuts:
                 b = cuts[r.randrange(len(cuts))]
-                new = " ".join(self.sentence())
+                new = _ocr(" ".join(self.sentence()), ocr_rate, self.rng)  # noisy like its block
                 head = " ".join(toks[:b])
                 out[j] = head + " " + new + " " + " ".join(toks[b:])
                 start = sum(len(p) + 2 for p in out[:j]) + len(head) + 1
@@ -988,6 +1280,46 @@ class _Maker:
             ))
         return self.finish(doc_id, outlet, day_out, text)
 
+    def wire(self, n_groups: int, size: int, words: tuple[int, int], max_edit: float) -> Iterator[dict[str, Any]]:
+        """Wire groups (see ``iter_wire_groups``): every document is one group's wire paragraph,
+        edited a little, in a fresh article; the groups' documents are mixed in id order."""
+        r, spec = self.r, self.spec
+        group_of = self.rng.permutation(np.repeat(np.arange(n_groups), size)).tolist()
+        stories: dict[int, _Story] = {}
+        number: dict[int, int] = {}  # group -> its place in truth.spread (order of first appearance)
+        for i, g in enumerate(group_of):
+            doc_id = self.new_id(i)
+            day = (i * spec.days) // spec.n_docs
+            story = stories.get(g)
+            if story is None:  # the origin, the first of its group in id (so date) order
+                text = " ".join(self.tokens(r.randint(*words))[0])
+                story = _Story(doc_id, day, text, r.sample(range(spec.n_sources), size), 0, [])
+                stories[g] = story
+                number[g] = len(self.truth.spread)
+                self.truth.spread.append(story.occurrences)
+                passage, rate, day_out = text, 0.0, day
+            else:
+                rate = round(r.uniform(0.0, max_edit), 4)
+                passage = " ".join(self.edit(story.text.split(" "), rate))
+                day_out = max(day, story.day + 1)
+            outlet = story.outlets[story.count]  # a group's documents are from distinct outlets
+            story.count += 1
+            host = self.article().split("\n\n")
+            at = r.randrange(0, len(host) + 1)
+            if at > 0 and r.random() < 0.5:
+                host[0] = self.dateline(day_out) + " " + host[0]
+            start = sum(len(par) + 2 for par in host[:at])
+            text = "\n\n".join([*host[:at], passage, *host[at:]])
+            story.occurrences.append((doc_id, start, start + len(passage)))
+            if story.origin != doc_id:
+                first = story.occurrences[0]
+                self.truth.passages.append(PlantedPassage(
+                    source_id=story.origin, copy_id=doc_id, source_start=first[1], source_end=first[2],
+                    copy_start=start, copy_end=start + len(passage), edit_rate=rate,
+                    group=-1 - number[g], kind="spread",
+                ))
+            yield self.finish(doc_id, outlet, day_out, text)
+
     def run(self) -> Iterator[dict[str, Any]]:
         n = self.spec.n_docs
         days = self.spec.days
@@ -1091,20 +1423,13 @@ def truth_path(corpus_path: str | Path) -> Path:
     return corpus_path.with_name(corpus_path.name + ".truth.json")
 
 
-def write_corpus(spec: CorpusSpec, path: str | Path) -> Truth:
-    """Stream the corpus to ``path`` as JSON Lines and its truth to ``path + ".truth.json"``.
-
-    The corpus is compressed when the name ends in ``.gz`` or ``.zst``. Both files are written
-    to temporary names and renamed into place, so a failed run leaves no half-written corpus.
-    Memory stays bounded whatever ``n_docs`` (documents are not held; the truth is).
-    """
-    path = Path(path)
+def _write_jsonl(docs: Iterator[dict[str, Any]], path: Path) -> None:
+    """Write documents as JSON Lines to a temporary name, renamed into place when complete."""
     tmp = path.with_name(path.name + ".twicetold-tmp")
-    truth = Truth()
     try:
         with _open_text_writer(tmp) as f:
             batch: list[str] = []
-            for doc in iter_generate(spec, truth):
+            for doc in docs:
                 batch.append(json.dumps(doc, ensure_ascii=False))
                 if len(batch) >= 1000:
                     f.write("\n".join(batch) + "\n")
@@ -1115,6 +1440,88 @@ def write_corpus(spec: CorpusSpec, path: str | Path) -> Truth:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_corpus(spec: CorpusSpec, path: str | Path) -> Truth:
+    """Stream the corpus to ``path`` as JSON Lines and its truth to ``path + ".truth.json"``.
+
+    The corpus is compressed when the name ends in ``.gz`` or ``.zst``. Both files are written
+    to temporary names and renamed into place, so a failed run leaves no half-written corpus.
+    Memory stays bounded whatever ``n_docs`` (documents are not held; the truth is).
+    """
+    path = Path(path)
+    truth = Truth()
+    _write_jsonl(iter_generate(spec, truth), path)
+    truth.save(truth_path(path))
+    return truth
+
+
+def iter_wire_groups(
+    n_groups: int,
+    group_size: int,
+    seed: int = 0,
+    truth: Truth | None = None,
+    *,
+    words: tuple[int, int] = (60, 120),
+    max_edit_rate: float = 0.02,
+    mean_chars: int = 3000,
+    days: int = 30,
+    stock_phrases: float = NEWS_STOCK_PHRASES,
+    lexicon: str = "zipf",
+    id_prefix: str = "doc-",
+) -> Iterator[dict[str, Any]]:
+    """Yield a corpus of wire groups: ``n_groups * group_size`` documents, in groups.
+
+    Each group's documents carry one wire paragraph (``words`` words, drawn per group), each
+    from a different outlet, edited per outlet at a word-edit rate drawn uniformly in
+    ``[0, max_edit_rate]`` (the group's first document, its origin, unedited), placed between
+    the paragraphs of an otherwise fresh article (``mean_chars`` characters on average) that
+    shares nothing else by design (stock phrases aside, at the share ``stock_phrases``). The
+    groups' documents are mixed in id order; dates run over ``days`` days, each copy at least
+    a day after its origin.
+
+    The truth (``truth``, filled as documents are made) records each group as a spread
+    passage: ``truth.spread[k]`` lists its occurrences ``(doc_id, start, end)``, the origin
+    first, and ``truth.passages`` holds one ``PlantedPassage`` (kind ``spread``, group
+    ``-1 - k``, its edit rate) per copy. The groups are numbered in order of first appearance.
+
+    Example::
+
+        >>> docs, truth = wire_groups(3, 4, seed=1)
+        >>> len(docs), [len(occ) for occ in truth.spread]
+        (12, [4, 4, 4])
+    """
+    pool = len(_OUTLET_PREFIXES) * len(_OUTLET_SUFFIXES)
+    if n_groups < 1 or not 2 <= group_size <= pool:
+        raise ValueError(f"need n_groups >= 1 and group_size in [2, {pool}], got {n_groups}, {group_size}")
+    if not 1 <= words[0] <= words[1]:
+        raise ValueError(f"words must satisfy 1 <= low <= high, got {words}")
+    if not 0.0 <= max_edit_rate <= 0.5:
+        raise ValueError(f"max_edit_rate must be in [0, 0.5], got {max_edit_rate}")
+    spec = CorpusSpec(
+        n_docs=n_groups * group_size, seed=seed, mean_chars=mean_chars, exact_rate=0.0, near_rate=0.0,
+        partial_rate=0.0, n_sources=max(40, group_size), days=days, stock_phrases=stock_phrases,
+        lexicon=lexicon, id_prefix=id_prefix,
+    )
+    if truth is None:
+        truth = Truth()
+    truth.spec = {**spec.to_dict(), "wire_groups": n_groups, "group_size": group_size,
+                  "wire_words": list(words), "max_edit_rate": max_edit_rate}
+    return _Maker(spec, truth).wire(n_groups, group_size, (int(words[0]), int(words[1])), max_edit_rate)
+
+
+def wire_groups(n_groups: int, group_size: int, seed: int = 0, **options: Any) -> tuple[list[dict[str, Any]], Truth]:
+    """A wire-groups corpus in memory, and its truth (see ``iter_wire_groups``)."""
+    truth = Truth()
+    docs = list(iter_wire_groups(n_groups, group_size, seed, truth, **options))
+    return docs, truth
+
+
+def write_wire_groups(path: str | Path, n_groups: int, group_size: int, seed: int = 0, **options: Any) -> Truth:
+    """Stream a wire-groups corpus (``iter_wire_groups``) to ``path``, its truth beside it."""
+    path = Path(path)
+    truth = Truth()
+    _write_jsonl(iter_wire_groups(n_groups, group_size, seed, truth, **options), path)
     truth.save(truth_path(path))
     return truth
 
@@ -1133,20 +1540,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m twicetold.testing.synthetic",
         description="Generate a news-like corpus with planted reuse (JSON Lines) and its truth "
         "(OUTPUT.truth.json).",
-        epilog="Example: python -m twicetold.testing.synthetic --docs 100000 --seed 1 -o news.jsonl.zst",
+        epilog="Example: python -m twicetold.testing.synthetic --docs 100000 --seed 1 -o news.jsonl.zst; "
+        "wire groups: --wire-groups 80 --group-size 250 -o wire.jsonl",
     )
-    parser.add_argument("--docs", type=int, required=True, help="number of documents")
+    parser.add_argument("--docs", type=int, help="number of documents (required unless --wire-groups)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("-o", "--output", required=True,
                         help="output file (.jsonl, .jsonl.gz or .jsonl.zst)")
-    parser.add_argument("--mean-chars", type=int, default=4000, help="mean document length")
+    parser.add_argument("--mean-chars", type=int, default=None,
+                        help="mean document length (default 4000; 3000 with --wire-groups)")
     parser.add_argument("--exact-rate", type=float, default=0.02, help="share of exact copies")
     parser.add_argument("--near-rate", type=float, default=0.05, help="share of near copies")
     parser.add_argument("--partial-rate", type=float, default=0.05,
                         help="share of documents carrying copied paragraphs")
     parser.add_argument("--edit-rates", default="0,0.02,0.05,0.1",
                         help="word-edit rates of copied paragraphs, comma-separated")
-    parser.add_argument("--ocr-noise", action="store_true", help="add OCR-like character noise")
+    parser.add_argument("--ocr-noise", action="store_true",
+                        help="OCR noise (column layout, hyphenated line ends, misread letters, split and "
+                        "merged words, lost lines) on half of the partial copies")
+    parser.add_argument("--ocr-rate", type=float, default=0.01,
+                        help="with --ocr-noise, errors per character (default 0.01; at most 0.2)")
+    parser.add_argument("--realistic", action="store_true",
+                        help=f"realistic chance overlaps: --lexicon zipf --stock-phrases {NEWS_STOCK_PHRASES:g} "
+                        "(the default with --wire-groups)")
+    parser.add_argument("--stock-phrases", type=float, default=None,
+                        help="share of sentences carrying a stock phrase (default 0, none; "
+                        f"{NEWS_STOCK_PHRASES:g} with --realistic)")
+    parser.add_argument("--lexicon", choices=_LEXICONS, default=None,
+                        help="word law: grouped (default) or zipf (one Zipf law, with --realistic)")
     parser.add_argument("--spread-passages", type=int, default=0,
                         help="wire paragraphs spread over --spread-docs documents each")
     parser.add_argument("--spread-docs", type=int, default=50)
@@ -1155,26 +1576,43 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="outlets whose every document ends with a footer")
     parser.add_argument("--same-source-rate", type=float, default=0.0,
                         help="share of partial copies published by the source's own outlet")
+    parser.add_argument("--wire-groups", type=int, default=0,
+                        help="instead: this many groups of --group-size documents sharing a wire paragraph")
+    parser.add_argument("--group-size", type=int, default=250, help="documents per wire group (default 250)")
     args = parser.parse_args(argv)
+    realistic = args.realistic or bool(args.wire_groups)
+    stock = args.stock_phrases if args.stock_phrases is not None else NEWS_STOCK_PHRASES if realistic else 0.0
+    lexicon = args.lexicon or ("zipf" if realistic else "grouped")
+    t0 = time.perf_counter()
     try:
-        spec = CorpusSpec(
-            n_docs=args.docs, seed=args.seed, mean_chars=args.mean_chars,
-            exact_rate=args.exact_rate, near_rate=args.near_rate, partial_rate=args.partial_rate,
-            edit_rates=tuple(float(x) for x in args.edit_rates.split(",") if x.strip()),
-            ocr_noise=args.ocr_noise, spread_passages=args.spread_passages,
-            spread_docs=args.spread_docs, spread_sources=args.spread_sources,
-            boilerplate_sources=args.boilerplate_sources, same_source_rate=args.same_source_rate,
-        )
+        if args.wire_groups:
+            truth = write_wire_groups(
+                args.output, args.wire_groups, args.group_size, args.seed,
+                mean_chars=args.mean_chars or 3000, stock_phrases=stock, lexicon=lexicon,
+            )
+            n_docs = args.wire_groups * args.group_size
+        else:
+            if args.docs is None:
+                parser.error("--docs is required (unless --wire-groups)")
+            spec = CorpusSpec(
+                n_docs=args.docs, seed=args.seed, mean_chars=args.mean_chars or 4000,
+                exact_rate=args.exact_rate, near_rate=args.near_rate, partial_rate=args.partial_rate,
+                edit_rates=tuple(float(x) for x in args.edit_rates.split(",") if x.strip()),
+                ocr_noise=args.ocr_noise, ocr_rate=args.ocr_rate, spread_passages=args.spread_passages,
+                spread_docs=args.spread_docs, spread_sources=args.spread_sources,
+                boilerplate_sources=args.boilerplate_sources, same_source_rate=args.same_source_rate,
+                stock_phrases=stock, lexicon=lexicon,
+            )
+            truth = write_corpus(spec, args.output)
+            n_docs = args.docs
     except ValueError as exc:
         parser.error(str(exc))
-    t0 = time.perf_counter()
-    truth = write_corpus(spec, args.output)
     dt = time.perf_counter() - t0
     size = Path(args.output).stat().st_size
     print(
-        f"wrote {args.docs} documents ({size / 1e6:.1f} MB) to {args.output} in {dt:.1f} s; "
+        f"wrote {n_docs} documents ({size / 1e6:.1f} MB) to {args.output} in {dt:.1f} s; "
         f"{len(truth.exact_pairs)} exact, {len(truth.near_pairs)} near copies, "
-        f"{len(truth.passages)} planted passages; truth in {truth_path(args.output)}",
+        f"{len(truth.passages)} planted passages ({len(truth.spread)} spread); truth in {truth_path(args.output)}",
         file=sys.stderr,
     )
     return 0
