@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
+import numpy as np
 import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twicetold import PassageConfig, align
-from twicetold.align import EDGE_PUNCTUATION, _cluster_end, _cluster_start, _widen_ascii, _widen_clusters
+from twicetold import PassageConfig, _kernels, align
+from twicetold.align import (
+    EDGE_PUNCTUATION,
+    AlignedText,
+    _cluster_end,
+    _cluster_start,
+    _simple_edges,
+    _widen_clusters,
+    _widen_simple,
+)
+from twicetold.candidates import COUNTED_MIN_DF, ShingleCounts
 from twicetold.model import Passage
 from twicetold.normalize import tokenize
 from twicetold.testing.evaluation import char_overlap
@@ -123,7 +134,38 @@ def test_short_common_phrase_is_not_a_passage() -> None:
     a = prose(rng, 60) + " " + phrase + " " + prose(rng, 60)
     b = prose(rng, 60) + " " + phrase + " " + prose(rng, 60)
     assert align(a, b) == []
-    assert len(align(a, b, PassageConfig(min_length=20))) == 1
+    assert len(align(a, b, PassageConfig(min_length=20, min_evidence=20))) == 1
+
+
+def _counts(corpus: list[str], shingle_size: int = 5) -> ShingleCounts:
+    """A corpus's shingle counts, as the candidates stage makes them (from plain Python)."""
+    per_doc: Counter[int] = Counter()
+    for text in corpus:
+        per_doc.update({int(h) >> ShingleCounts.KEY_SHIFT for h in
+                        _kernels.shingles(tokenize(text).hashes, shingle_size).tolist()})
+    frequent = sorted((k, c) for k, c in per_doc.items() if c >= COUNTED_MIN_DF)
+    return ShingleCounts(np.array([k for k, _ in frequent], np.uint64), np.array([c for _, c in frequent], np.int64),
+                         len(corpus), shingle_size, COUNTED_MIN_DF)
+
+
+def test_evidence_weighs_rare_words_above_a_formula() -> None:
+    """Two passages of one length: the one whose words the corpus holds in many documents (a
+    formula) is dropped, the one whose words are rare is kept; the evidence is reported."""
+    rng = random.Random(7)
+    formula = "font part à leurs amis et connaissances de la perte cruelle"  # 59 characters
+    rare = "Vevey Montreux tramway Clarens Chillon funiculaire Glion Naye"  # 60 characters
+    others = [prose(rng, 30) + " " + formula + " " + prose(rng, 30) for _ in range(200)]
+    counts = _counts([*others, rare])
+    cfg = PassageConfig(min_evidence=66)
+    texts = [prose(rng, 40) + " " + x + " " + prose(rng, 40) for x in (formula, rare, formula, rare)]
+    a_formula, a_rare, b_formula, b_rare = (AlignedText.of(t, cfg.ngram, counts) for t in texts)
+    assert align(a_formula, b_formula, cfg) == []
+    [kept] = align(a_rare, b_rare, cfg)
+    assert texts[1][kept.a_start : kept.a_end] == rare
+    assert kept.evidence is not None and kept.evidence >= 66 > kept.length * kept.score
+    # Without the corpus's counts every shingle counts as common: the evidence is the length.
+    [plain] = align(texts[1], texts[3], PassageConfig(min_evidence=50))
+    assert plain.evidence == plain.length * plain.score
 
 
 # ---------------------------------------------------------------- edges on grapheme clusters (issue #15)
@@ -253,10 +295,11 @@ def test_cluster_start_and_end_agree_with_segmenting_the_whole_text(text: str) -
 
 @settings(derandomize=True, max_examples=300, deadline=None, database=None)
 @given(st.data())
-def test_ascii_shortcut_widens_like_the_cluster_walk(data: st.DataObject) -> None:
-    """Where every character near the edges is ASCII, ``_widen`` takes a character at a time;
-    that gives what walking grapheme clusters gives."""
-    texts = st.text(st.sampled_from(list("ab1 .,!?\"'()-\r\n")), min_size=1, max_size=30)
+def test_simple_shortcut_widens_like_the_cluster_walk(data: st.DataObject) -> None:
+    """Where every character near the edges is below U+0300 (ASCII, Latin-1, Latin Extended,
+    spacing modifier letters), ``_widen`` takes a character at a time; that gives what walking
+    grapheme clusters gives."""
+    texts = st.text(st.sampled_from(list("ab1 .,!?\"'()-\r\né«»§ÿ\u00a0\u00adĀǄʰ\u02ff")), min_size=1, max_size=30)
     a, b = data.draw(texts), data.draw(texts)
     spans = []
     for text in (a, b):
@@ -264,11 +307,13 @@ def test_ascii_shortcut_widens_like_the_cluster_walk(data: st.DataObject) -> Non
         start = data.draw(st.sampled_from(cuts))
         spans.append((start, data.draw(st.sampled_from([c for c in cuts if c >= start]))))
     (a0, a1), (b0, b1) = spans
-    assert _widen_ascii(a, a0, a1, b, b0, b1) == _widen_clusters(a, a0, a1, b, b0, b1)
+    assert _simple_edges(a, a0, a1) and _simple_edges(b, b0, b1)
+    assert _widen_simple(a, a0, a1, b, b0, b1) == _widen_clusters(a, a0, a1, b, b0, b1)
 
 
 def swapped(passages: list[Passage]) -> list[Passage]:
-    return sorted((Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.length, p.score) for p in passages),
+    return sorted((Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.length, p.score, evidence=p.evidence)
+                   for p in passages),
                   key=lambda p: (p.a_start, p.b_start))
 
 
@@ -290,17 +335,17 @@ def test_both_orders_give_the_same_passages(seed: int, blocks: int, rate: float,
 
 
 def test_a_reused_chinese_sentence_is_long_enough() -> None:
-    """A Han or kana character counts as three toward --min-length: a whole reused Chinese
-    sentence (53 characters, under the 70 of the default) is a passage; a shared phrase of
-    thirteen characters is not."""
+    """A Han or kana character counts as three toward the length and the evidence: under a
+    gate of 70, a whole reused Chinese sentence (53 characters) is a passage; a shared phrase
+    of thirteen characters is not, and neither are the same 53 characters of English."""
+    cfg = PassageConfig(min_evidence=70)
     sentence = ("港口工人周一举行大规模罢工，导致全市集装箱运输全面停顿，"
                 "工会负责人表示双方谈判将于本周五在市政厅重新开始。")
     a = "今天的天气晴朗，气温适中。" + sentence + "更多消息请关注本台后续报道。"
     b = "本报讯：" + sentence + "另据了解，当地商会对此表示担忧。"
-    (p,) = align(a, b)
-    assert a[p.a_start : p.a_end] == b[p.b_start : p.b_end] == sentence and len(sentence) < PassageConfig().min_length
+    (p,) = align(a, b, cfg)
+    assert a[p.a_start : p.a_end] == b[p.b_start : p.b_end] == sentence and len(sentence) < cfg.min_evidence
     phrase = "港口工人周一举行大规模罢工"
-    assert align(f"今天的天气晴朗。{phrase}更多消息。", f"本报讯：{phrase}另据了解。") == []
-    # Latin text is judged as before: the same 53 characters of English words are too short.
+    assert align(f"今天的天气晴朗。{phrase}更多消息。", f"本报讯：{phrase}另据了解。", cfg) == []
     english = "Dockworkers struck on Monday and the port stood still"
-    assert align(f"Weather is fine. {english}. More later.", f"In brief: {english}. Also today.") == []
+    assert align(f"Weather is fine. {english}. More later.", f"In brief: {english}. Also today.", cfg) == []

@@ -23,6 +23,7 @@ from twicetold.errors import ConfigError
     (lambda: PassageConfig(ngram=0), "passage ngram must be 1..16"),
     (lambda: PassageConfig(max_df=1), "max_df must be at least 2"),
     (lambda: PassageConfig(min_length=0), "min_length must be positive"),
+    (lambda: PassageConfig(min_evidence=-1), "min_evidence must be >= 0"),
     (lambda: PassageConfig(min_score=1.5), "min_score must be in [0, 1]"),
     (lambda: PassageConfig(cluster_overlap=0.0), "cluster_overlap must be in (0, 1]"),
     (lambda: PassageConfig(boilerplate_min_docs=1), "boilerplate_min_docs must be >= 2"),
@@ -50,7 +51,8 @@ def test_hints_say_what_to_try() -> None:
 def test_defaults_and_derived_values(tmp_path: Path) -> None:
     cfg = ScanConfig()
     assert (cfg.sketch.shingle_size, cfg.sketch.num_perm, cfg.near.threshold) == (5, 128, 0.6)
-    assert (cfg.passages.min_length, cfg.passages.max_df, cfg.passages.ngram) == (70, 250, 3)
+    assert (cfg.passages.min_evidence, cfg.passages.min_length, cfg.passages.max_df, cfg.passages.ngram) \
+        == (80.0, 25, 250, 3)
     assert cfg.n_workers >= 1 and cfg.memory_budget > 0
     assert ScanConfig(workers=3).n_workers == 3
     assert ScanConfig(memory_budget_mb=5).memory_budget == 5 * 2**20

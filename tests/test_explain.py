@@ -24,7 +24,7 @@ def test_reported_pair_shows_passage_differences_and_parameters() -> None:
     # The seeds' passage differs by one comma only: punctuation is not a word difference.
     assert [d.op for d in diff] == ["equal"]
     assert diff[0].a.startswith("Separately") and diff[0].b.endswith("close range.")
-    assert e.parameters["min_length"] == 70
+    assert (e.parameters["min_evidence"], e.parameters["min_length"]) == (80.0, 25)
     stages = {v.stage: v for v in e.verdicts}
     assert stages["candidates"].passed and stages["align"].passed and not stages["near"].passed
 
@@ -34,7 +34,7 @@ def test_short_shared_run_is_dropped_at_alignment_with_the_reason() -> None:
     # Clough g2pC_taske shares only a seven-word run with its source.
     e = explain([DATA / "clough_stevenson" / "corpus-20090418"], "g2pC_taske", "orig_taske")
     assert not e.reported and e.dropped_at == "align"
-    assert any("min_length" in why for _, why in e.dropped_passages)
+    assert any("< min_evidence 80" in why for _, why in e.dropped_passages)
 
 
 def test_pair_without_shared_text_is_dropped_at_candidates(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_tables_in_both_formats_hold_the_same_rows(tmp_path: Path) -> None:
                         "direction": "unknown", "same_source": None, "coverage_a": 0.0, "coverage_b": 0.0,
                         "passages": [
         {"a_start": 0, "a_end": 90, "b_start": 0, "b_end": 92, "length": 92, "score": 0.98, "cluster": None,
-         "quoted": False, "boilerplate": 0.0}]}
+         "quoted": False, "boilerplate": 0.0, "evidence": None}]}
     assert pairs[1]["jaccard_exact"] is None and len(pairs[1]["passages"]) == 2
     assert read_jsonl(out / "clusters.jsonl") == [
         {"id": 0, "canonical": "a", "size": 2, "kind": "near", "min_jaccard": 0.875, "members": ["a", "b"]}]

@@ -194,7 +194,7 @@ def reference_passage_clusters(pairs: list[Pair], info: CorpusInfo, texts: dict[
 
     def quoted(doc: str, s: int, e: int) -> bool:
         inside = quoted_length(quote_spans(texts[doc]), s, e)
-        return 2 * inside >= e - s and (e - s) - inside < config.min_length
+        return 2 * inside >= e - s and (e - s) - inside < max(config.min_length, config.min_evidence)
 
     cluster_of, scores, occurrences, clusters = {}, {}, [], []
     for cid, members in enumerate(ordered):
@@ -278,7 +278,8 @@ def random_passages(rng: random.Random, n_docs: int, n_pairs: int) -> tuple[list
 def test_passage_clusters_match_the_plain_reference(seed: int) -> None:
     rng = random.Random(seed)
     pairs, info, texts = random_passages(rng, rng.randrange(2, 14), rng.randrange(1, 25))
-    config = PassageConfig(min_length=rng.choice([20, 70]), cluster_overlap=rng.choice([0.1, 0.5, 1.0]),
+    config = PassageConfig(min_length=rng.choice([20, 70]), min_evidence=rng.choice([0.0, 50.0, 80.0]),
+                           cluster_overlap=rng.choice([0.1, 0.5, 1.0]),
                            boilerplate_share=rng.choice([0.3, 0.5, 1.0]), boilerplate_min_docs=rng.choice([2, 3]),
                            keep_boilerplate=rng.random() < 0.3)
     assert passage_clusters(pairs, info, texts.__getitem__, config) == reference_passage_clusters(pairs, info, texts,

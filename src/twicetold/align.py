@@ -11,6 +11,12 @@ passage never takes half of an emoji sequence or a letter without its accents.
 The score of a passage is the share of its words, counted on both sides, that lie under a
 shared n-gram: 1.0 for a verbatim copy; about ``1 - rate`` for one with a share ``rate`` of
 its words substituted.
+
+A passage is kept on its evidence, not on its length alone (``evidence``): its aligned
+characters (the shorter side's span times the score), weighted up to ``1 + RARITY_WEIGHT``
+times by how rare its shared shingles are in the corpus. A short passage of rare words is
+reuse; a formula of common words ("font part à leurs amis et connaissances de la perte
+cruelle") needs more length to count. ``PassageConfig.min_length`` stays a floor.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy.typing as npt
 import regex
 
 from . import _kernels
+from .candidates import ShingleCounts
 from .config import PassageConfig
 from .model import Passage
 from .normalize import Tokens, dense_counts, tokenize
@@ -37,22 +44,38 @@ EXTEND_MIN_GAIN = 2  # and keeps only stretches with at least this many more mat
 # sentence is 49 characters in Chinese and 216 in English, so a length gate in characters
 # alone dropped whole reused sentences of Chinese or Japanese.
 DENSE_WEIGHT = 3
+# Aligned characters weigh up to this much more when every shared shingle is found in two
+# documents of the corpus only (rarity 1), and no more when they are in half of it (rarity 0):
+# measured on the French OCR reprints (benchmarks/bench_impresso.py), a larger weight finds
+# more of the small clusters' reuse and fewer of the death-notice formulas that passim
+# chains into its clusters, a smaller one the other way round.
+RARITY_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
 class AlignedText:
     """A document prepared for alignment: its text, tokens, anchor n-grams, and the running
-    count of its Han and kana tokens (``normalize.dense_counts``)."""
+    count of its Han and kana tokens (``normalize.dense_counts``). With corpus counts, also its
+    shingles (``counts.shingle_size`` words, as sketched), their set, and each one's rarity."""
 
     text: str
     tokens: Tokens
     anchors: npt.NDArray[np.uint64]
     dense: npt.NDArray[np.int32]
+    shingles: list[int] | None = None
+    shingle_set: frozenset[int] = frozenset()
+    rarity: list[float] | None = None
 
     @classmethod
-    def of(cls, text: str, ngram: int) -> AlignedText:
+    def of(cls, text: str, ngram: int, counts: ShingleCounts | None = None) -> AlignedText:
         tokens = tokenize(text)
-        return cls(text, tokens, _kernels.shingles(tokens.hashes, ngram), dense_counts(text, tokens.starts))
+        anchors = _kernels.shingles(tokens.hashes, ngram)
+        dense = dense_counts(text, tokens.starts)
+        if counts is None or len(tokens) < counts.shingle_size:
+            return cls(text, tokens, anchors, dense)
+        shingles = _kernels.shingles(tokens.hashes, counts.shingle_size)
+        listed = shingles.tolist()
+        return cls(text, tokens, anchors, dense, listed, frozenset(listed), counts.rarity(shingles).tolist())
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -116,8 +139,8 @@ def _widen(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[int, int
     followed by a combining mark in one text and not the other is not shared, and the edge
     stays before it rather than splitting it. Only the clusters at the edges are looked at.
     """
-    if _ascii_edges(a, a0, a1) and _ascii_edges(b, b0, b1):
-        return _widen_ascii(a, a0, a1, b, b0, b1)
+    if _simple_edges(a, a0, a1) and _simple_edges(b, b0, b1):
+        return _widen_simple(a, a0, a1, b, b0, b1)
     return _widen_clusters(a, a0, a1, b, b0, b1)
 
 
@@ -142,14 +165,17 @@ def _widen_clusters(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple
     return a0, a1, b0, b1
 
 
-def _ascii_edges(text: str, start: int, end: int) -> bool:
-    """Whether every character ``_widen`` may look at around a span is ASCII (the common
-    case): each is then a cluster of its own (but CR LF, which is space and never taken)."""
+def _simple_edges(text: str, start: int, end: int) -> bool:
+    """Whether every character ``_widen`` may look at around a span is below U+0300 (ASCII,
+    Latin-1, Latin Extended: the common case, accented European text included): none of those
+    extends or joins a grapheme cluster, so each is a cluster of its own (but CR LF, which is
+    space and never taken)."""
     reach = EDGE_PUNCTUATION + 1
-    return text[max(0, start - reach) : start + 1].isascii() and text[max(0, end - 1) : end + reach].isascii()
+    return max(text[max(0, start - reach) : start + 1], default=" ") < "\u0300" \
+        and max(text[max(0, end - 1) : end + reach], default=" ") < "\u0300"
 
 
-def _widen_ascii(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[int, int, int, int]:
+def _widen_simple(a: str, a0: int, a1: int, b: str, b0: int, b1: int) -> tuple[int, int, int, int]:
     """``_widen`` where every character it looks at is a cluster of its own."""
     for _ in range(EDGE_PUNCTUATION):
         if a1 < len(a) and b1 < len(b) and a[a1] == b[b1] and not a[a1].isspace() and not a[a1].isalnum():
@@ -196,6 +222,23 @@ def _overlap(s0: int, s1: int, t0: int, t1: int) -> int:
     return max(0, min(s1, t1) - max(s0, t0))
 
 
+def _rarity(a: AlignedText, b: AlignedText, a0: int, a1: int, b0: int, b1: int) -> float:
+    """The mean rarity of the shingles a passage's two spans (tokens ``[a0, a1)``, ``[b0, b1)``)
+    share, 0 without corpus counts or without a shared shingle (a span shorter than one)."""
+    if a.shingles is None or a.rarity is None or b.shingles is None:
+        return 0.0
+    shared = set(b.shingles[b0 : max(b0, b1 - len(b.tokens) + len(b.shingles))])
+    values = [r for s, r in zip(a.shingles[a0 : max(a0, a1 - len(a.tokens) + len(a.shingles))],
+                                a.rarity[a0:], strict=False) if s in shared]
+    return sum(values) / len(values) if values else 0.0
+
+
+def evidence(aligned_chars: float, rarity: float) -> float:
+    """A passage's evidence of reuse, in characters: its aligned characters weighted by the
+    rarity of its shared shingles (``RARITY_WEIGHT``); compared with ``min_evidence``."""
+    return aligned_chars * (1.0 + RARITY_WEIGHT * rarity)
+
+
 def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | None = None) -> list[Passage]:
     """Every reused passage between two texts, ordered by position in ``a``.
 
@@ -214,7 +257,8 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
         # Chaining and the choice between overlapping passages look at one side first: the
         # two texts are always aligned in one order, so that both orders give the same
         # passages, sides swapped (a scan puts the earlier document first, a query the query).
-        swapped = [Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.length, p.score) for p in _align(b, a, cfg)]
+        swapped = [Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.length, p.score, evidence=p.evidence)
+                   for p in _align(b, a, cfg)]
         return sorted(swapped, key=lambda p: (p.a_start, p.b_start))
     return _align(a, b, cfg)
 
@@ -247,10 +291,15 @@ def _align(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:
         # long stretch do not pass for a passage; a Han or kana character counts DENSE_WEIGHT.
         long_a = ca1 - ca0 + (DENSE_WEIGHT - 1) * int(a.dense[a1] - a.dense[a0])
         long_b = cb1 - cb0 + (DENSE_WEIGHT - 1) * int(b.dense[b1] - b.dense[b0])
-        if min(long_a, long_b) * score < cfg.min_length:
+        aligned_chars = min(long_a, long_b) * score
+        if aligned_chars < cfg.min_length:
+            continue
+        weight = evidence(aligned_chars, _rarity(a, b, a0, a1, b0, b1))
+        if weight < cfg.min_evidence:
             continue
         ca0, ca1, cb0, cb1 = _widen(a.text, ca0, ca1, b.text, cb0, cb1)
-        found.append((cov_a + cov_b, Passage(ca0, ca1, cb0, cb1, max(ca1 - ca0, cb1 - cb0), round(score, 4))))
+        found.append((cov_a + cov_b, Passage(ca0, ca1, cb0, cb1, max(ca1 - ca0, cb1 - cb0), round(score, 4),
+                                             evidence=round(weight, 1))))
     # A chain on a neighbouring diagonal can shadow a passage (a phrase repeated inside it):
     # keep a passage only if it is not mostly inside a stronger one on both sides.
     found.sort(key=lambda t: -t[0])

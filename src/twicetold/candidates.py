@@ -19,13 +19,53 @@ from .sketch import Shingles
 
 
 @dataclass(frozen=True)
+class ShingleCounts:
+    """How many documents of a corpus hold each frequent shingle: what makes a shared
+    shingle evidence of reuse (rare) or a stock phrase (common).
+
+    ``keys`` are shingle hashes shifted right by ``KEY_SHIFT`` (as the candidate postings pack
+    them), sorted, for the shingles in at least ``min_count`` documents; ``counts`` their
+    document counts. A shingle not listed is in fewer than ``min_count`` documents.
+    """
+
+    keys: npt.NDArray[np.uint64]
+    counts: npt.NDArray[np.int64]
+    n_documents: int
+    shingle_size: int
+    min_count: int
+
+    KEY_SHIFT = 24
+
+    def rarity(self, shingles: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
+        """Each shingle's rarity in [0, 1]: ``log(N / df) / log(N / 2)``, 1 for a shingle in two
+        documents, 0 in half the corpus or more; an unlisted shingle counts as in two."""
+        keys = shingles >> np.uint64(self.KEY_SHIFT)
+        at = np.searchsorted(self.keys, keys)
+        found = at < len(self.keys)
+        found[found] = self.keys[at[found]] == keys[found]
+        df = np.full(len(shingles), 2.0)
+        df[found] = self.counts[at[found]]
+        n = max(self.n_documents, 4)
+        return np.clip(np.log(n / df) / np.log(n / 2), 0.0, 1.0)
+
+
+
+@dataclass(frozen=True)
 class Candidates:
-    """Pairs of document rows (``a < b``) with the number of rare shingles they share, and
-    the number of shingles dropped as too frequent."""
+    """Pairs of document rows (``a < b``) with the number of rare shingles they share, the
+    number of shingles dropped as too frequent, and the document counts of the shingles in
+    at least ``COUNTED_MIN_DF`` documents (what alignment weighs its passages' evidence by)."""
 
     pairs: npt.NDArray[np.int64]
     shared: npt.NDArray[np.int64]
     frequent_shingles: int
+    counts: ShingleCounts | None = None
+
+
+# Shingles in fewer documents than this are not counted one by one (they are most of the
+# shared ones): alignment takes them as found in two, which is within a few per cent of
+# their rarity in any corpus of more than a few hundred documents.
+COUNTED_MIN_DF = 5
 
 
 MAX_PASSES = 8  # the postings buffer holds at least an eighth of the postings, whatever the budget
@@ -83,27 +123,42 @@ def shared_postings(shingles: Shingles, budget: int | None = None,
         yield _kernels.shared_in_buckets(out, bounds, sub_bucket)
 
 
-def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, budget: int | None = None
-                         ) -> Candidates:
+def _counted(packed: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """The keys and document counts of the shingles of sorted, distinct ``packed`` postings
+    found in at least ``COUNTED_MIN_DF`` documents."""
+    keys = packed >> np.uint64(ShingleCounts.KEY_SHIFT)
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    sizes = np.diff(np.append(starts, len(keys)))
+    many = sizes >= COUNTED_MIN_DF
+    return keys[starts[many]], sizes[many]
+
+
+def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, budget: int | None = None,
+                         shingle_size: int = 5) -> Candidates:
     """Pairs of documents sharing at least ``min_shared`` shingles found in at most ``max_df``
-    documents (postings made in passes of at most ``budget`` bytes: see ``shared_postings``)."""
+    documents (postings made in passes of at most ``budget`` bytes: see ``shared_postings``),
+    and the counts of the shingles (of ``shingle_size`` words) found in many."""
     n = shingles.firsts[-1]
     if n > _kernels.DOC_MASK:
         raise ConfigError(f"{n:,} documents in one scan; this version pairs at most {_kernels.DOC_MASK:,}",
                           "split the corpus, or deduplicate it first with twicetold dedup")
     # Each pass's (pair, shingle) rows are counted at once (they outnumber the pairs tenfold),
     # and a pair's counts from several passes are added up at the end.
-    counted, frequent = [], 0
+    counted, frequent, many = [], 0, []
     for packed in shared_postings(shingles, budget):
         rows, dropped = _kernels.shared_ngram_pairs(packed, max_df)
         counted.append(_kernels.count_pairs(rows))
         frequent += int(dropped)
+        many.append(_counted(packed))  # passes come in order of shingle: keys stay sorted
         del rows
+    counts = ShingleCounts(np.concatenate([k for k, _ in many]) if many else np.empty(0, np.uint64),
+                           np.concatenate([c for _, c in many]) if many else np.empty(0, np.int64),
+                           int(n), shingle_size, COUNTED_MIN_DF)
     if not counted:
-        return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), frequent)
+        return Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), frequent, counts)
     pairs, shared = counted[0] if len(counted) == 1 else _add_counts(counted)
     keep = shared >= min_shared
-    return Candidates(pairs[keep], shared[keep], frequent)
+    return Candidates(pairs[keep], shared[keep], frequent, counts)
 
 
 def _add_counts(counted: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]

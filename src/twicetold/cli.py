@@ -125,8 +125,11 @@ def passage_options(f: F) -> F:
                      help="Shingles in more documents than this are boilerplate: they make no candidate pairs."),
         click.option("--min-shared", default=2, show_default=True,
                      help="Rare shingles two documents must share to be aligned."),
-        click.option("--min-length", default=70, show_default=True,
-                     help="Shortest passage reported, in aligned characters (span x score, shorter side)."),
+        click.option("--min-evidence", default=80.0, show_default=True,
+                     help="Least evidence of reuse a passage must carry: aligned characters (span x score, "
+                          "shorter side) weighted up to 1.25 times by the rarity of its shared words."),
+        click.option("--min-length", default=25, show_default=True,
+                     help="Floor: shortest passage reported, in aligned characters, whatever its evidence."),
         click.option("--max-gap", default=12, show_default=True,
                      help="Most words without a shared n-gram inside one passage (edits, OCR noise)."),
         click.option("--min-score", default=0.5, show_default=True, help="Lowest passage score reported (0-1)."),
@@ -142,8 +145,8 @@ def passage_options(f: F) -> F:
     return f
 
 
-PASSAGE_OPTIONS = ("ngram", "max_df", "min_shared", "min_length", "max_gap", "min_score", "boilerplate_share",
-                   "boilerplate_min_docs", "keep_boilerplate")
+PASSAGE_OPTIONS = ("ngram", "max_df", "min_shared", "min_evidence", "min_length", "max_gap", "min_score",
+                   "boilerplate_share", "boilerplate_min_docs", "keep_boilerplate")
 
 
 def _passage_config(o: dict[str, Any]) -> PassageConfig:

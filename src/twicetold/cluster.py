@@ -223,6 +223,12 @@ class _Quotations:
         return quoted
 
 
+def _reuse_length(config: PassageConfig) -> int:
+    """The fewest characters outside a quotation's marks that are reuse of their own: those
+    that would pass the passage gate without help from rare words."""
+    return int(max(config.min_length, config.min_evidence))
+
+
 def _boilerplate_scores(of: npt.NDArray[np.int64], source: npt.NDArray[np.int64], carried: npt.NDArray[np.int64],
                         documents: npt.NDArray[np.int64], source_size: npt.NDArray[np.int64], n_documents: int,
                         min_docs: int) -> list[float]:
@@ -317,7 +323,7 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
     occurring[doc] = True
     quotations = _Quotations.of([[] if not occurring[k] else q if known and (q := known.quotes.get(name)) is not None
                                  else quote_spans(text(k)) for k, name in enumerate(names)])
-    span_quoted = quotations.quoted(span_doc, span_start, span_end, config.min_length)
+    span_quoted = quotations.quoted(span_doc, span_start, span_end, _reuse_length(config))
     # The occurrences reported (the merged spans of the clusters kept) and the clusters, as
     # columns: a scan's writers take them as they are, and objects are made only on request.
     kept = np.flatnonzero(~np.array(dropped, dtype=bool)[span_cluster]) if n_clusters else np.arange(0)
@@ -347,7 +353,7 @@ def passage_clusters(pairs: list[Pair], info: CorpusInfo, text_of: Callable[[str
         _named(last_date[ids], date_text), _named(origin[ids], names), np.array(scores, dtype=np.float64)[ids],
         texts.column(rep),
     ], names=_CLUSTER_COLUMNS)
-    side_quoted = quotations.quoted(doc, start, end, config.min_length)
+    side_quoted = quotations.quoted(doc, start, end, _reuse_length(config))
     # Each pair's direction (dated earlier -> later; date codes sort as the dates do) and
     # whether it stays within one source (None when a source is unknown).
     da, db, sa, sb = date[ends[:, 0]], date[ends[:, 1]], source[ends[:, 0]], source[ends[:, 1]]
@@ -396,7 +402,7 @@ def _annotated(pairs: list[Pair], forward: list[bool], same_source: list[bool | 
             # Built field by field: dataclasses.replace costs several times more, 30k times.
             kept.append(Passage(a_start=x.a_start, a_end=x.a_end, b_start=x.b_start, b_end=x.b_end,
                                 length=x.length, score=x.score, cluster=cid, quoted=both_quoted,
-                                boilerplate=scores[cid]))
+                                boilerplate=scores[cid], evidence=x.evidence))
         if not kept and p.passages and p.kind == "partial":
             continue
         out.append(Pair(a=p.a, b=p.b, kind=p.kind, jaccard=p.jaccard, passages=kept, jaccard_exact=p.jaccard_exact,

@@ -94,8 +94,13 @@ class PassageConfig:
       documents is ignored as boilerplate when looking for candidate pairs; the default still
       finds a paragraph printed by a couple of hundred outlets.
     - ``min_shared``: distinct rare shingles two documents must share to be aligned.
-    - ``min_length``: shortest passage reported, in aligned characters: the shorter side's span
-      times the score, so scattered common phrases do not add up to a passage.
+    - ``min_evidence``: least evidence of reuse a passage must carry to be reported: its aligned
+      characters (the shorter side's span times the score, so scattered common phrases do not
+      add up to a passage) weighted by the rarity of its shared shingles in the corpus
+      (``align.evidence``): a short passage of rare words passes, a formula of common words
+      needs more length.
+    - ``min_length``: a floor: shortest passage reported, in aligned characters, whatever its
+      evidence.
     - ``max_gap``: most words without a shared n-gram inside one passage (edits, OCR noise).
     - ``min_score``: lowest share of aligned words for a passage to be reported.
     - ``cluster_overlap``: two occurrences in one document join one passage cluster when they
@@ -109,7 +114,8 @@ class PassageConfig:
     ngram: int = 3
     max_df: int = 250
     min_shared: int = 2
-    min_length: int = 70
+    min_evidence: float = 80.0
+    min_length: int = 25
     max_gap: int = 12
     min_score: float = 0.5
     cluster_overlap: float = 0.5
@@ -123,6 +129,7 @@ class PassageConfig:
         _check(self.max_df >= 2, f"max_df must be at least 2, got {self.max_df}")
         _check(self.min_shared >= 1, f"min_shared must be positive, got {self.min_shared}")
         _check(self.min_length >= 1, f"min_length must be positive, got {self.min_length}")
+        _check(self.min_evidence >= 0, f"min_evidence must be >= 0, got {self.min_evidence}")
         _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
         _check(0.0 <= self.min_score <= 1.0, f"min_score must be in [0, 1], got {self.min_score}")
         _check(0.0 < self.cluster_overlap <= 1.0, f"cluster_overlap must be in (0, 1], got {self.cluster_overlap}")

@@ -120,8 +120,9 @@ def _explain(st: PipelineState, a_id: str, b_id: str) -> Explanation:
     verdicts: list[Verdict] = []
     params = {"shingle_size": cfg.sketch.shingle_size, "num_perm": cfg.sketch.num_perm,
               "threshold": cfg.near.threshold, "bands_rows": bands_for(cfg.near, cfg.sketch.num_perm),
-              **{k: getattr(cfg.passages, k) for k in ("ngram", "max_df", "min_shared", "min_length", "max_gap",
-                                                       "min_score", "boilerplate_share", "keep_boilerplate")}}
+              **{k: getattr(cfg.passages, k) for k in (
+                  "ngram", "max_df", "min_shared", "min_evidence", "min_length", "max_gap", "min_score",
+                  "boilerplate_share", "keep_boilerplate")}}
     f = st.features
     words = (int(f.n_tokens[i]), int(f.n_tokens[j]))
     verdicts.append(Verdict("read", min(words) > 0, f"{words[0]} and {words[1]} words"))
@@ -146,8 +147,10 @@ def _explain(st: PipelineState, a_id: str, b_id: str) -> Explanation:
     dropped: list[tuple[Passage, str]] = []
     if cfg.passages.enabled:
         # What alignment finds with every filter off, and which filter let each passage go.
-        loose = replace(cfg.passages, min_length=1, min_score=0.0)
-        raw = align(AlignedText.of(ta, cfg.passages.ngram), AlignedText.of(tb, cfg.passages.ngram), loose)
+        loose = replace(cfg.passages, min_length=1, min_score=0.0, min_evidence=0.0)
+        counts = st.candidates.counts
+        raw = align(AlignedText.of(ta, cfg.passages.ngram, counts), AlignedText.of(tb, cfg.passages.ngram, counts),
+                    loose)
         kept = {(x.a_start, x.b_start) for x in (reported.passages if reported else [])}
         for x in raw:
             if (x.a_start, x.b_start) in kept:
@@ -157,6 +160,9 @@ def _explain(st: PipelineState, a_id: str, b_id: str) -> Explanation:
                 dropped.append((x, f"score {x.score:.2f} < min_score {cfg.passages.min_score}"))
             elif aligned_chars < cfg.passages.min_length:
                 dropped.append((x, f"{aligned_chars:.0f} aligned characters < min_length {cfg.passages.min_length}"))
+            elif x.evidence is not None and x.evidence < cfg.passages.min_evidence:
+                dropped.append((x, f"evidence {x.evidence:.0f} < min_evidence {cfg.passages.min_evidence:g} "
+                                   f"({aligned_chars:.0f} aligned characters, weighted by the rarity of its words)"))
             else:
                 dropped.append((x, "boilerplate (recurs as a template; --keep-boilerplate keeps it)"))
         n_found = len(reported.passages) if reported else 0

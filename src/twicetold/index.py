@@ -77,6 +77,7 @@ import numpy.typing as npt
 from . import _kernels, readers
 from .align import AlignedText, align
 from .atomic import TMP_MARK, output_error, remove_stale
+from .candidates import COUNTED_MIN_DF, ShingleCounts
 from .cluster import CorpusInfo, passage_clusters
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
 from .errors import IndexBusyError, IndexDamagedError, IndexSchemaError, InputError, OutputError, TwicetoldError
@@ -887,10 +888,14 @@ class Index:
             banded = {r[0] for r in conn.execute(
                 "SELECT DISTINCT doc FROM bands WHERE (band, key) IN (SELECT key, value FROM json_each(?))",
                 (json.dumps(keys),))}
-            partial = self._partial_candidates(conn, shingles) if cfg.passages.enabled else set()
+            partial: set[int] = set()
+            rarity: ShingleCounts | None = None
+            if cfg.passages.enabled:
+                partial, rarity = self._partial_candidates(conn, shingles)
+                query = replace(query, aligned=AlignedText.of(text, cfg.passages.ngram, rarity))
             found = self._candidates(conn, exact | banded | partial)
             counts = self._source_counts(conn, found, query) if found else ({}, 0)
-        pairs = self._pairs(query, found, exact, banded, partial)
+        pairs = self._pairs(query, found, exact, banded, partial, rarity)
         if pairs:
             pairs = self._annotate(pairs, query, found, *counts)
         pairs.sort(key=lambda p: (KIND_RANK[p.kind], -sum(q.length for q in p.passages), -p.jaccard, p.a, p.b))
@@ -925,23 +930,34 @@ class Index:
         texts = {**{c.id: c.text for c in found}, query.id: query.aligned.text}
         return passage_clusters(pairs, info, texts.__getitem__, self.config.passages).pairs
 
-    def _partial_candidates(self, conn: sqlite3.Connection, shingles: npt.NDArray[np.uint64]) -> set[int]:
-        """Documents sharing at least ``min_shared`` of the query's rare shingles. A shingle's
-        postings are counted up to ``max_df`` only, so stock phrases in thousands of documents
-        cost no more than rare ones; then the postings of the rare ones are read."""
+    def _partial_candidates(self, conn: sqlite3.Connection, shingles: npt.NDArray[np.uint64]
+                            ) -> tuple[set[int], ShingleCounts]:
+        """Documents sharing at least ``min_shared`` of the query's rare shingles, and the
+        counts of the query's shingles (the query included) that weigh its passages' evidence,
+        as a scan's would be. A shingle's postings are counted up to ``max_df`` only, so stock
+        phrases in thousands of documents cost no more than rare ones; then the postings of the
+        rare ones are read."""
         cfg = self.config.passages
         keys = sorted(_i64(shingles))  # probes in key order walk the B-tree pages in order
+        df: dict[int, int] = {}
+        for start in range(0, len(keys), MAX_SQL_VALUES):
+            df.update(conn.execute(
+                """WITH q(s) AS (SELECT value FROM json_each(?))
+                   SELECT s, (SELECT count(*) FROM (SELECT 1 FROM postings WHERE shingle = q.s LIMIT ?)) FROM q""",
+                (json.dumps(keys[start:start + MAX_SQL_VALUES]), cfg.max_df)).fetchall())
+        rare = [s for s in keys if 0 < df[s] < cfg.max_df]
         shared: dict[int, int] = {}
-        for start in range(0, len(shingles), MAX_SQL_VALUES):
-            rows = conn.execute(
-                """WITH q(s) AS (SELECT value FROM json_each(?)),
-                   rare(s) AS (SELECT s FROM q WHERE
-                       (SELECT count(*) FROM (SELECT 1 FROM postings WHERE shingle = q.s LIMIT ?)) < ?)
-                   SELECT p.doc FROM rare JOIN postings p ON p.shingle = rare.s""",
-                (json.dumps(keys[start:start + MAX_SQL_VALUES]), cfg.max_df, cfg.max_df)).fetchall()
-            for (doc,) in rows:
+        for start in range(0, len(rare), MAX_SQL_VALUES):
+            for (doc,) in conn.execute("SELECT doc FROM postings WHERE shingle IN (SELECT value FROM json_each(?))",
+                                       (json.dumps(rare[start:start + MAX_SQL_VALUES]),)):
                 shared[doc] = shared.get(doc, 0) + 1
-        return {doc for doc, n in shared.items() if n >= cfg.min_shared}
+        n_documents = int(conn.execute("SELECT value FROM meta WHERE key = 'documents'").fetchone()[0]) + 1
+        counted = sorted((int(np.int64(s).view(np.uint64)) >> ShingleCounts.KEY_SHIFT, n + 1)
+                         for s, n in df.items() if n + 1 >= COUNTED_MIN_DF)
+        counts = ShingleCounts(np.array([k for k, _ in counted], np.uint64),
+                               np.array([n for _, n in counted], np.int64), n_documents,
+                               self.config.sketch.shingle_size, COUNTED_MIN_DF)
+        return {doc for doc, n in shared.items() if n >= cfg.min_shared}, counts
 
     def _candidates(self, conn: sqlite3.Connection, docs: set[int]) -> list[_Candidate]:
         out: list[_Candidate] = []
@@ -964,7 +980,7 @@ class Index:
         return out
 
     def _pairs(self, query: _Query, found: list[_Candidate], exact: set[int], banded: set[int],
-               partial: set[int]) -> list[Pair]:
+               partial: set[int], counts: ShingleCounts | None) -> list[Pair]:
         cfg = self.config
         if not found:
             return []
@@ -984,7 +1000,7 @@ class Index:
             query_first = _query_first(query.id, query.date_key, c.id, c.date_key)
             passages: list[Passage] = []
             if cfg.passages.enabled:
-                other = AlignedText.of(c.text, cfg.passages.ngram)
+                other = AlignedText.of(c.text, cfg.passages.ngram, counts)
                 passages = align(query.aligned, other, cfg.passages) if query_first \
                     else align(other, query.aligned, cfg.passages)
             if kind == "partial" and not passages:

@@ -94,6 +94,8 @@ class Passage:
     ``cluster`` is its passage cluster across the corpus, ``quoted`` says it lies inside
     quotation marks in both documents (a shared quote, not copied reporting), and
     ``boilerplate`` (0 to 1) how much it recurs as a template (see ``cluster.boilerplate``).
+    ``evidence`` is what it was kept on: its aligned characters weighted by how rare its
+    shared shingles are in the corpus (``align.evidence``); None where nothing measured it.
     """
 
     a_start: int
@@ -105,6 +107,7 @@ class Passage:
     cluster: int | None = None
     quoted: bool = False
     boilerplate: float = 0.0
+    evidence: float | None = None
 
 
 @dataclass(slots=True)

@@ -37,7 +37,7 @@ MAX_PROBLEMS_RECORDED = 1000
 PASSAGE_TYPE = pa.struct([
     ("a_start", pa.int64()), ("a_end", pa.int64()), ("b_start", pa.int64()), ("b_end", pa.int64()),
     ("length", pa.int64()), ("score", pa.float64()), ("cluster", pa.int64()), ("quoted", pa.bool_()),
-    ("boilerplate", pa.float64()),
+    ("boilerplate", pa.float64()), ("evidence", pa.float64()),
 ])
 PAIRS_SCHEMA = pa.schema([
     ("a", pa.string()), ("b", pa.string()), ("kind", pa.string()), ("jaccard", pa.float64()),

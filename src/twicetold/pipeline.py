@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from . import _kernels, _warmup, readers
 from .align import AlignedText, align
 from .atomic import atomic_path, check_destination
-from .candidates import Candidates, shared_shingle_pairs
+from .candidates import Candidates, ShingleCounts, shared_shingle_pairs
 from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, Piece, components, keep_order, passage_clusters
 from .config import PassageConfig, ScanConfig, SketchConfig
 from .errors import TwicetoldError
@@ -308,7 +308,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             with timer.stage("candidates"):
                 if cfg.passages.enabled:
                     cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared,
-                                                 spill.room())
+                                                 spill.room(), cfg.sketch.shingle_size)
                 else:
                     cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             exact, near, comps, clusters = near_job.result()
@@ -317,7 +317,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             _return_free_memory()
         with timer.stage("align"):
             to_align = _pairs_to_align(comps, cands.pairs, n)
-            pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, report)
+            pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, cands.counts, report)
         with timer.stage("passage_clusters"):
             paired = np.unique(to_align).tolist()  # the documents of every pair, and a few more
             index = {corpus.records[i].id: i for i in paired}
@@ -441,8 +441,8 @@ class _Prepared:
     paragraph) is read and tokenized once, not once per pair. It lives as long as the worker
     (one per forked process), across its chunks of pairs."""
 
-    def __init__(self, store: TextStore, ngram: int) -> None:
-        self.store, self.ngram = store, ngram
+    def __init__(self, store: TextStore, ngram: int, counts: ShingleCounts | None) -> None:
+        self.store, self.ngram, self.counts = store, ngram, counts
         self.texts: OrderedDict[int, AlignedText] = OrderedDict()
         self.chars = 0
 
@@ -450,7 +450,7 @@ class _Prepared:
         if i in self.texts:
             self.texts.move_to_end(i)
             return self.texts[i]
-        text = self.texts[i] = AlignedText.of(self.store.get(i), self.ngram)
+        text = self.texts[i] = AlignedText.of(self.store.get(i), self.ngram, self.counts)
         self.chars += len(text.text)
         while self.chars > ALIGN_CACHE_CHARS and len(self.texts) > 1:
             self.chars -= len(self.texts.popitem(last=False)[1].text)
@@ -477,7 +477,7 @@ _align_job: _AlignJob | None = None
 # of their two sides and both documents' quotations (the workers hold the texts already).
 # A text is ``(offset, length)`` in the shared buffer, or the string itself when its chunk's
 # region ran out (passages that overlap on one side can hold more than the document).
-PassageRow = tuple[int, int, int, int, int, float]  # Passage's fields up to score: pickled far faster
+PassageRow = tuple[int, int, int, int, int, float, float | None]  # Passage's fields: pickled far faster
 Aligned = tuple[list[PassageRow], list[tuple[Piece, Piece]], list[tuple[int, int]], list[tuple[int, int]]]
 NOTHING_ALIGNED: Aligned = ([], [], [], [])  # never changed: shared by every pair without passages
 
@@ -514,7 +514,7 @@ def _align_chunk(job: tuple[int, list[tuple[int, int]]]) -> list[Aligned]:
             side_a, side_b = ta.text[x.a_start : x.a_end], tb.text[x.b_start : x.b_end]
             piece = put(side_a)
             texts.append((piece, piece if side_b == side_a else put(side_b)))  # a verbatim copy: once
-        rows = [(x.a_start, x.a_end, x.b_start, x.b_end, x.length, x.score) for x in passages]
+        rows = [(x.a_start, x.a_end, x.b_start, x.b_end, x.length, x.score, x.evidence) for x in passages]
         out.append((rows, texts, quotes[a], quotes[b]))
     return out
 
@@ -531,8 +531,8 @@ def _chunks(pairs: list[tuple[int, int]], workers: int) -> list[list[tuple[int, 
     return out
 
 
-def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageConfig, workers: int,
-               report: Progress, texts: mmap.mmap, room: npt.NDArray[np.int64]) -> Iterator[Aligned]:
+def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageConfig, counts: ShingleCounts | None,
+               workers: int, report: Progress, texts: mmap.mmap, room: npt.NDArray[np.int64]) -> Iterator[Aligned]:
     """What alignment found for each pair, in order, as the workers deliver it: the caller
     turns each into a pair while the workers go on. Passage texts go to ``texts``, each chunk
     of pairs writing them in a region of ``room`` bytes per pair."""
@@ -540,7 +540,7 @@ def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageCon
     chunks = _chunks(ordered, workers)
     cuts = np.cumsum([0] + [len(chunk) for chunk in chunks])
     _align_job = _AlignJob(cfg, texts, np.concatenate([[0], np.cumsum(room)])[cuts].tolist(),
-                           _Prepared(store, cfg.ngram))
+                           _Prepared(store, cfg.ngram, counts))
     done = 0
     try:
         if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
@@ -560,7 +560,8 @@ def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageCon
 
 
 def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
-                 features: Features, cfg: ScanConfig, report: Progress) -> tuple[list[Pair], KnownTexts]:
+                 features: Features, cfg: ScanConfig, counts: ShingleCounts | None, report: Progress
+                 ) -> tuple[list[Pair], KnownTexts]:
     """The pairs to report (with their passages), and the passage texts and quotations
     alignment found on the way."""
     jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
@@ -574,10 +575,10 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
         room = corpus.store.sizes()[sides].sum(axis=1)
         buffer = mmap.mmap(-1, max(int(room.sum()), 1))
         known = KnownTexts({}, {}, buffer)
-        found = _align_all(ordered, corpus.store, cfg.passages, cfg.n_workers, report, buffer, room)
+        found = _align_all(ordered, corpus.store, cfg.passages, counts, cfg.n_workers, report, buffer, room)
     pairs: list[Pair] = []
     for k, ((a, b), (rows, pieces, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
-        passages = [Passage(*row) for row in rows]
+        passages = [Passage(*row[:6], evidence=row[6]) for row in rows]
         if comps.label[a] == comps.label[b]:
             kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
         elif passages:
