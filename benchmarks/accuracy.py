@@ -1,6 +1,7 @@
 """Accuracy on the shared labelled data: the figures the README reports.
 
     python benchmarks/accuracy.py            # seeds, Clough & Stevenson, PAN 2013 no-obfuscation
+    python benchmarks/accuracy.py --anchors letters --min-evidence 70   # other passage settings
 
 Reads the project's shared/ folder (beside the repository, see ``evaluation.shared_folder``);
 writes nothing.
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import twicetold
+from twicetold.config import PassageConfig, ScanConfig
 from twicetold.testing.evaluation import (
     char_overlap,
     clough_pairing,
@@ -25,11 +27,12 @@ from twicetold.testing.evaluation import (
 )
 
 SHARED = shared_folder(Path(__file__).resolve().parents[1])
+CONFIG = ScanConfig()  # set from the command line
 
 
 def seeds() -> dict[str, float]:
     folder = SHARED / "seeds"
-    result = twicetold.scan([folder])
+    result = twicetold.scan([folder], CONFIG)
     out: dict[str, float] = {"pairs": len(result.pairs), "passages": sum(len(p.passages) for p in result.pairs)}
     if result.pairs:
         pair = result.pairs[0]
@@ -44,14 +47,14 @@ def seeds() -> dict[str, float]:
 
 def clough() -> dict[str, str]:
     data = SHARED / "data" / "clough_stevenson"
-    counts = clough_pairing(twicetold.scan([data / "corpus-20090418"]), data)
+    counts = clough_pairing(twicetold.scan([data / "corpus-20090418"], CONFIG), data)
     return {k: f"{hit}/{total}" for k, (hit, total) in counts.items()}
 
 
 def pan() -> dict[str, float]:
     data = SHARED / "data" / "pan13_noobf_public"
     t0 = time.perf_counter()
-    result = twicetold.scan([data])
+    result = twicetold.scan([data], CONFIG)
     seconds = time.perf_counter() - t0
     score = pan_score(result, pan_gold(data))
     plain = pan_ceiling(data)
@@ -64,7 +67,11 @@ def pan() -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--anchors", choices=["words", "letters"], default=PassageConfig.anchors)
+    parser.add_argument("--min-evidence", type=float, default=PassageConfig.min_evidence)
     args = parser.parse_args()
+    global CONFIG
+    CONFIG = ScanConfig(passages=PassageConfig(anchors=args.anchors, min_evidence=args.min_evidence))
     twicetold.scan([SHARED / "seeds"])  # compile the kernels before timing
     report = {"seeds": seeds(), "clough_stevenson": clough(), "pan13_noobf": pan()}
     if args.json:

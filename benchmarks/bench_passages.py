@@ -1,6 +1,6 @@
 """Passage accuracy on a generated corpus with planted partial copies, per edit level.
 
-    python benchmarks/bench_passages.py --docs 3000 --seed 5 [--ocr [--ocr-rate 0.10]] [--realistic]
+    python benchmarks/bench_passages.py --docs 3000 --seed 5 [--ocr [--ocr-rate 0.10]] [--realistic] [--anchors letters]
 
 Plants paragraph blocks from one document into another (moved, split by inserted sentences,
 edited at 0/2/5/10% of words), with --ocr half of them as old newspaper OCR gives them back
@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--ocr", action="store_true", help="character noise on half of the plantings")
     parser.add_argument("--ocr-rate", type=float, default=0.02,
                         help="with --ocr, errors per character (default 0.02; real OCR: 0.05-0.15)")
+    parser.add_argument("--anchors", choices=["words", "letters"], default="words",
+                        help="what alignment anchors on (letters: for OCR'd text)")
     parser.add_argument("--realistic", action="store_true",
                         help="chance overlaps as in news: a Zipf vocabulary and stock phrases")
     args = parser.parse_args()
@@ -47,7 +49,7 @@ def main() -> None:
     path = OUT / (f"passages-{args.docs}-{args.seed}{f'-ocr{args.ocr_rate:g}' if args.ocr else ''}"
                   f"{'-real' if args.realistic else ''}.jsonl")
     truth = write_corpus(spec, path)
-    result = twicetold.scan([path])
+    result = twicetold.scan([path], twicetold.ScanConfig(passages=twicetold.PassageConfig(anchors=args.anchors)))
 
     groups: dict[tuple[str, str], list[PlantedPassage]] = defaultdict(list)
     for p in truth.passages:

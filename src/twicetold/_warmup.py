@@ -94,6 +94,13 @@ def _alignment() -> None:
     align(f"first {shared} end", f"second {shared} stop")
 
 
+def _letters() -> None:
+    from .letters import align_letters
+
+    shared = "the same eleven words were printed by both of these papers today"
+    align_letters(f"first {shared} end", f"second {shared} stop")
+
+
 def _passage_clusters() -> None:
     from . import _kernels as k
 
@@ -110,29 +117,33 @@ EXERCISES: dict[str, tuple[Callable[[], None], str]] = {
     "pairs": (_pairs, "_sort_buckets"),
     "sketching": (_sketching, "_featurize_chunk"),
     "alignment": (_alignment, "extend_edges"),
+    "letters": (_letters, "letters.band_align"),
     "json_lines": (_json_lines, "featurize_block"),
     "near_duplicates": (_near_duplicates, "bucket_pairs"),
     "passage_clusters": (_passage_clusters, "passage_components"),
 }
 
 
-TOKENIZING = {"sketching", "alignment", "json_lines"}  # the exercises that need the fold tables
+TOKENIZING = {"sketching", "alignment", "json_lines", "letters"}  # the exercises that need the fold tables
 
 
 def _cached(kernel: str) -> bool:
-    """Whether Numba's disk cache holds machine code of ``kernel`` for this source and machine."""
-    from . import _kernels
+    """Whether Numba's disk cache holds machine code of ``kernel`` (of ``_kernels``, or
+    ``module.kernel``) for this source and machine."""
+    import importlib
 
+    module, _, name = kernel.rpartition(".")
     try:
-        return bool(getattr(_kernels, kernel)._cache._cache_file._load_index())
+        return bool(getattr(importlib.import_module(f"twicetold.{module or '_kernels'}"), name)
+                    ._cache._cache_file._load_index())
     except Exception:  # Numba's cache layout is not public: when in doubt, do not warm up
         return True
 
 
-def needed(*, json_lines: bool = True, passages: bool = True) -> list[str]:
+def needed(*, json_lines: bool = True, passages: bool = True, letters: bool = False) -> list[str]:
     """The exercises whose kernels are not in the cache yet, for a run that reads JSON Lines
-    (``json_lines``) and looks for passages (``passages``)."""
-    skip = set()
+    (``json_lines``), looks for passages (``passages``), and aligns them on letters (``letters``)."""
+    skip = set() if letters else {"letters"}
     if not json_lines:
         skip.add("json_lines")
     if not passages:

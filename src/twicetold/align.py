@@ -22,6 +22,7 @@ cruelle") needs more length to count. ``PassageConfig.min_length`` stays a floor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,9 @@ from .candidates import ShingleCounts
 from .config import PassageConfig
 from .model import Passage
 from .normalize import Tokens, dense_counts, tokenize
+
+if TYPE_CHECKING:
+    from .letters import LetterText
 
 MAX_OCCURRENCES = 8  # an anchor repeated more often inside one text is not an anchor
 MAX_ACTIVE_CHAINS = 64
@@ -56,7 +60,8 @@ RARITY_WEIGHT = 0.25
 class AlignedText:
     """A document prepared for alignment: its text, tokens, anchor n-grams, and the running
     count of its Han and kana tokens (``normalize.dense_counts``). With corpus counts, also its
-    shingles (``counts.shingle_size`` words, as sketched), their set, and each one's rarity."""
+    shingles (``counts.shingle_size`` words, as sketched), their set, and each one's rarity;
+    for alignment on letters, its letter stream (``letters.LetterText``)."""
 
     text: str
     tokens: Tokens
@@ -65,17 +70,25 @@ class AlignedText:
     shingles: list[int] | None = None
     shingle_set: frozenset[int] = frozenset()
     rarity: list[float] | None = None
+    letters: LetterText | None = None
 
     @classmethod
-    def of(cls, text: str, ngram: int, counts: ShingleCounts | None = None) -> AlignedText:
+    def of(cls, text: str, ngram: int, counts: ShingleCounts | None = None, *, letters: bool = False
+           ) -> AlignedText:
+        """``text`` prepared: with ``counts`` to weigh evidence, with ``letters`` to align on letters."""
         tokens = tokenize(text)
         anchors = _kernels.shingles(tokens.hashes, ngram)
         dense = dense_counts(text, tokens.starts)
+        stream = None
+        if letters:
+            from .letters import LetterText  # letters builds on this module
+
+            stream = LetterText.of(text)
         if counts is None or len(tokens) < counts.shingle_size:
-            return cls(text, tokens, anchors, dense)
+            return cls(text, tokens, anchors, dense, letters=stream)
         shingles = _kernels.shingles(tokens.hashes, counts.shingle_size)
         listed = shingles.tolist()
-        return cls(text, tokens, anchors, dense, listed, frozenset(listed), counts.rarity(shingles).tolist())
+        return cls(text, tokens, anchors, dense, listed, frozenset(listed), counts.rarity(shingles).tolist(), stream)
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -249,10 +262,13 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
     """
     cfg = config or PassageConfig()
     n = cfg.ngram
-    if isinstance(a, str):
-        a = AlignedText.of(a, n)
-    if isinstance(b, str):
-        b = AlignedText.of(b, n)
+    letters = cfg.anchors == "letters"
+    if isinstance(a, str) or (letters and a.letters is None):
+        a = AlignedText.of(a if isinstance(a, str) else a.text, n, letters=letters)
+    if isinstance(b, str) or (letters and b.letters is None):
+        b = AlignedText.of(b if isinstance(b, str) else b.text, n, letters=letters)
+    if letters:
+        return _align_letters(a, b, cfg)
     if (len(a.text), a.text) > (len(b.text), b.text):
         # Chaining and the choice between overlapping passages look at one side first: the
         # two texts are always aligned in one order, so that both orders give the same
@@ -261,6 +277,26 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
                    for p in _align(b, a, cfg)]
         return sorted(swapped, key=lambda p: (p.a_start, p.b_start))
     return _align(a, b, cfg)
+
+
+def _align_letters(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:
+    """``align`` on letters (``letters.align_letters``), each passage's evidence weighed by the
+    rarity of the words its two spans share, as on words."""
+    from .letters import align_letters
+
+    assert a.letters is not None and b.letters is not None
+    prepared = {id(a.letters): a, id(b.letters): b}
+
+    def rarity(x: LetterText, y: LetterText, x0: int, x1: int, y0: int, y1: int) -> float:
+        tx, ty = prepared[id(x)], prepared[id(y)]
+        return _rarity(tx, ty, *_token_range(tx.tokens, x0, x1), *_token_range(ty.tokens, y0, y1))
+
+    return align_letters(a.letters, b.letters, cfg, rarity if a.shingles is not None else None)
+
+
+def _token_range(tokens: Tokens, start: int, end: int) -> tuple[int, int]:
+    """The tokens wholly inside the characters ``[start, end)``."""
+    return int(np.searchsorted(tokens.starts, start)), int(np.searchsorted(tokens.ends, end, side="right"))
 
 
 def _align(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:

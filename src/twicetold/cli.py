@@ -120,6 +120,9 @@ def memory_options(f: F) -> F:
 def passage_options(f: F) -> F:
     """Options of passage finding (an index stores them when it is created)."""
     for option in reversed([
+        click.option("--anchors", type=click.Choice(["words", "letters"]), default="words", show_default=True,
+                     help="What alignment anchors on: word n-grams, or letters alone with a character-level "
+                          "alignment (for OCR'd text: split and merged words, misread letters)."),
         click.option("--ngram", default=3, show_default=True, help="Words per anchor n-gram inside an alignment."),
         click.option("--max-df", default=250, show_default=True,
                      help="Shingles in more documents than this are boilerplate: they make no candidate pairs."),
@@ -145,7 +148,7 @@ def passage_options(f: F) -> F:
     return f
 
 
-PASSAGE_OPTIONS = ("ngram", "max_df", "min_shared", "min_evidence", "min_length", "max_gap", "min_score",
+PASSAGE_OPTIONS = ("anchors", "ngram", "max_df", "min_shared", "min_evidence", "min_length", "max_gap", "min_score",
                    "boilerplate_share", "boilerplate_min_docs", "keep_boilerplate")
 
 

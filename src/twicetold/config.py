@@ -12,6 +12,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 
 KeepRule = Literal["earliest", "longest", "first"]
+Anchors = Literal["words", "letters"]
 
 
 def _check(cond: bool, message: str, hint: str | None = None) -> None:
@@ -89,6 +90,10 @@ class NearConfig:
 class PassageConfig:
     """Reused passages.
 
+    - ``anchors``: what alignment anchors on: ``words`` (word n-grams, for text typed or
+      published digitally) or ``letters`` (letter k-grams over the letters alone, then a
+      character-level alignment: for OCR'd text, whose split and merged words and misread
+      letters break word n-grams; see ``letters``).
     - ``ngram``: words per anchor n-gram inside an alignment (small, to survive edits).
     - ``max_df``: a shingle (``SketchConfig.shingle_size`` words) found in more than this many
       documents is ignored as boilerplate when looking for candidate pairs; the default still
@@ -111,6 +116,7 @@ class PassageConfig:
       passages are left out unless ``keep_boilerplate``.
     """
 
+    anchors: Anchors = "words"
     ngram: int = 3
     max_df: int = 250
     min_shared: int = 2
@@ -125,6 +131,7 @@ class PassageConfig:
     enabled: bool = True
 
     def __post_init__(self) -> None:
+        _check(self.anchors in ("words", "letters"), f"unknown anchors {self.anchors!r}", "use words or letters")
         _check(1 <= self.ngram <= 16, f"passage ngram must be 1..16, got {self.ngram}")
         _check(self.max_df >= 2, f"max_df must be at least 2, got {self.max_df}")
         _check(self.min_shared >= 1, f"min_shared must be positive, got {self.min_shared}")

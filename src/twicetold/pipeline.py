@@ -285,7 +285,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
     problems: list[InputProblem] = []
     started = time.time()
     spill = Spill(cfg.memory_budget, cfg.temp_dir)
-    _warmup.warm_up(_warmup.needed(json_lines=_reads_json_lines(inputs, cfg), passages=cfg.passages.enabled),
+    _warmup.warm_up(_warmup.needed(json_lines=_reads_json_lines(inputs, cfg), passages=cfg.passages.enabled,
+                                   letters=cfg.passages.enabled and cfg.passages.anchors == "letters"),
                     cfg.n_workers, report)
     with _kernels.threads(cfg.n_workers), TextStore(cfg.temp_dir) as store:
         corpus = _Corpus(store, spill, cfg.sketch, keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard,
@@ -441,8 +442,8 @@ class _Prepared:
     paragraph) is read and tokenized once, not once per pair. It lives as long as the worker
     (one per forked process), across its chunks of pairs."""
 
-    def __init__(self, store: TextStore, ngram: int, counts: ShingleCounts | None) -> None:
-        self.store, self.ngram, self.counts = store, ngram, counts
+    def __init__(self, store: TextStore, ngram: int, counts: ShingleCounts | None, letters: bool) -> None:
+        self.store, self.ngram, self.counts, self.letters = store, ngram, counts, letters
         self.texts: OrderedDict[int, AlignedText] = OrderedDict()
         self.chars = 0
 
@@ -450,7 +451,7 @@ class _Prepared:
         if i in self.texts:
             self.texts.move_to_end(i)
             return self.texts[i]
-        text = self.texts[i] = AlignedText.of(self.store.get(i), self.ngram, self.counts)
+        text = self.texts[i] = AlignedText.of(self.store.get(i), self.ngram, self.counts, letters=self.letters)
         self.chars += len(text.text)
         while self.chars > ALIGN_CACHE_CHARS and len(self.texts) > 1:
             self.chars -= len(self.texts.popitem(last=False)[1].text)
@@ -540,7 +541,7 @@ def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageCon
     chunks = _chunks(ordered, workers)
     cuts = np.cumsum([0] + [len(chunk) for chunk in chunks])
     _align_job = _AlignJob(cfg, texts, np.concatenate([[0], np.cumsum(room)])[cuts].tolist(),
-                           _Prepared(store, cfg.ngram, counts))
+                           _Prepared(store, cfg.ngram, counts, cfg.anchors == "letters"))
     done = 0
     try:
         if workers > 1 and len(ordered) >= PARALLEL_MIN_PAIRS and "fork" in mp.get_all_start_methods():
