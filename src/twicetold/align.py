@@ -328,8 +328,8 @@ def _align(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:
         long_a = ca1 - ca0 + (DENSE_WEIGHT - 1) * int(a.dense[a1] - a.dense[a0])
         long_b = cb1 - cb0 + (DENSE_WEIGHT - 1) * int(b.dense[b1] - b.dense[b0])
         aligned_chars = min(long_a, long_b) * score
-        if aligned_chars < cfg.min_length:
-            continue
+        if aligned_chars < cfg.min_length or evidence(aligned_chars, 1.0) < cfg.min_evidence:
+            continue  # too short, or too short to pass even if every word were rare
         weight = evidence(aligned_chars, _rarity(a, b, a0, a1, b0, b1))
         if weight < cfg.min_evidence:
             continue

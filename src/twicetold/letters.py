@@ -509,8 +509,8 @@ def _align(a: LetterText, b: LetterText, cfg: PassageConfig, swap: bool, rarity:
         ca0, ca1 = int(a.pos[a0]), int(a.pos[a1 - 1]) + 1
         cb0, cb1 = int(b.pos[b0]), int(b.pos[b1 - 1]) + 1
         aligned_chars = min(_weighted(a, a0, a1, ca0, ca1), _weighted(b, b0, b1, cb0, cb1)) * score
-        if aligned_chars < cfg.min_length:
-            continue
+        if aligned_chars < cfg.min_length or evidence(aligned_chars, 1.0) < cfg.min_evidence:
+            continue  # too short, or too short to pass even if every word were rare
         weight = evidence(aligned_chars, rarity(a, b, ca0, ca1, cb0, cb1) if rarity else 0.0)
         if weight < cfg.min_evidence:
             continue
