@@ -59,6 +59,16 @@ def seed_texts(shared_data: Path) -> tuple[str, str]:
     return tuple(open(p, encoding="utf-8", newline="").read() for p in (a, b))  # type: ignore[return-value]
 
 
+@pytest.fixture(scope="session")
+def seed_passage(seed_texts: tuple[str, str]) -> dict[str, tuple[int, int]]:
+    """Where the founding example's shared passage lies in each seed, by document id: from
+    "Separately, Syrian authorities" to "fired at very close range." (the offsets contract).
+    Tests compare the offsets they get with these, rather than each finding them again."""
+    first, last = "Separately, Syrian authorities", "fired at very close range."
+    ids = [p.stem for p in sorted(SEEDS.glob("*.txt"))]
+    return {doc: (text.index(first), text.index(last) + len(last)) for doc, text in zip(ids, seed_texts, strict=True)}
+
+
 def scan_to(inputs: list[Path], out: Path, *extra: str) -> Path:
     """Run ``twicetold scan`` as a user would and return the results folder."""
     from click.testing import CliRunner
