@@ -16,14 +16,19 @@ A, B = "000_67ea10a8cc3b0884", "002_84e259149e4ad06a"
 
 
 @pytest.mark.usefixtures("shared_data")
-def test_reported_pair_shows_passage_differences_and_parameters() -> None:
+def test_reported_pair_shows_passage_differences_and_parameters(seed_texts: tuple[str, str]) -> None:
     e = explain([SEEDS], B, A)
     assert e.reported and e.dropped_at is None
     assert e.pair is not None and (e.pair.a, e.pair.b) == (A, B)
     (diff,) = e.differences
-    # The seeds' passage differs by one comma only: punctuation is not a word difference.
-    assert [d.op for d in diff] == ["equal"]
-    assert diff[0].a.startswith("Separately") and diff[0].b.endswith("close range.")
+    # The seeds' passage differs by one comma only ("SANA that" / "SANA, that"), which the
+    # report and the web app mark too.
+    assert [(d.op, d.a, d.b) for d in diff][1] == ("insert", "", ", ")
+    assert [d.op for d in diff] == ["equal", "insert", "equal"]
+    assert diff[0].a.startswith("Separately") and diff[-1].b.endswith("close range.")
+    (p,) = e.pair.passages
+    assert "".join(d.a for d in diff) == seed_texts[0][p.a_start : p.a_end]
+    assert "".join(d.b for d in diff) == seed_texts[1][p.b_start : p.b_end]
     assert (e.parameters["min_evidence"], e.parameters["min_length"]) == (80.0, 25)
     stages = {v.stage: v for v in e.verdicts}
     assert stages["candidates"].passed and stages["align"].passed and not stages["near"].passed
@@ -75,4 +80,18 @@ def test_unknown_id_is_an_input_error() -> None:
 def test_word_differences_keep_original_text() -> None:
     diff = word_differences("The Army said, on Monday, that", "the army said that")
     assert [(d.op, d.a.strip(), d.b.strip()) for d in diff] == [
-        ("equal", "The Army said,", "the army said"), ("delete", "on Monday,", ""), ("equal", "that", "that")]
+        ("equal", "The Army said", "the army said"), ("delete", ", on Monday,", ""), ("equal", "that", "that")]
+
+
+def test_explain_and_the_report_mark_the_same_differences() -> None:
+    """One word diff (``diff``) for the terminal and the HTML views: each stretch explain
+    calls changed is what the report marks, token for token."""
+    from twicetold.report import diff_marks
+
+    a = "The bridge would reopen, officials said on Monday, after ＲＥＰＡＩＲＳ to its cable."
+    b = "the bridge will reopen officials said Monday after repairs to its main cable!"
+    changed = [(d.op, d.a.strip(), d.b.strip()) for d in word_differences(a, b) if d.op != "equal"]
+    am, bm, _ = diff_marks(a, b) or ([], [], {})
+    marked = [(a[x.start:x.end], b[y.start:y.end]) for x, y in zip(am, bm, strict=True)]
+    assert [(x, y) for _, x, y in changed] == marked
+    assert ("replace", "would", "will") in changed and ("insert", "", "main") in changed

@@ -7,20 +7,18 @@ an explanation cannot disagree with the results.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, diff
 from .align import AlignedText, align
 from .config import ScanConfig
 from .errors import InputError
 from .lsh import bands_for
 from .model import Pair, Passage
-from .normalize import tokenize
 from .pipeline import PipelineState, _ordered, run_pipeline
 
 
@@ -70,25 +68,23 @@ class Explanation:
 
 
 def word_differences(a: str, b: str) -> list[Difference]:
-    """Word-level differences between two passages, on normalized words (so case, width and
-    punctuation inside a word do not count), each stretch with its original text.
+    """Word-level differences between two passages (``diff``: the ones the report and the web
+    app mark too), each stretch with its original text.
 
-    >>> [(d.op, d.a, d.b) for d in word_differences("the army said on Monday", "the army said Tuesday")]
-    [('equal', 'the army said ', 'the army said '), ('replace', 'on Monday', 'Tuesday')]
+    >>> [(d.op, d.a, d.b) for d in word_differences("the army said on Monday", "the Army said Tuesday")]
+    [('equal', 'the army said ', 'the Army said '), ('replace', 'on Monday', 'Tuesday')]
     """
-    ta, tb = tokenize(a), tokenize(b)
-    matcher = difflib.SequenceMatcher(None, ta.hashes.tolist(), tb.hashes.tolist(), autojunk=False)
+    ta, tb = diff.tokens(a), diff.tokens(b)
 
-    def span(t: object, text: str, i: int, j: int, last: bool) -> str:
-        starts, ends = t.starts, t.ends  # type: ignore[attr-defined]
+    def span(t: list[diff.Token], text: str, i: int, j: int, last: bool) -> str:
         if i == j:
             return ""
-        # Stretches run from a word's start to the next stretch's first word (or the end).
-        end = len(text) if last else int(starts[j]) if j < len(starts) else int(ends[j - 1])
-        return text[int(starts[i]) : end]
+        # Stretches run from a token's start to the next stretch's first token (or the end).
+        end = len(text) if last else t[j].start if j < len(t) else t[j - 1].end
+        return text[t[i].start : end]
 
     out = []
-    ops = matcher.get_opcodes()
+    ops = diff.opcodes(ta, tb)
     for k, (op, i1, i2, j1, j2) in enumerate(ops):
         last = k == len(ops) - 1
         out.append(Difference(op, span(ta, a, i1, i2, last), span(tb, b, j1, j2, last)))

@@ -12,21 +12,17 @@ The building blocks are public because ``web.py`` renders the same views:
 - :class:`Results` loads a results folder (tolerating folders written before the passage
   tables existed); :class:`TextLoader` re-reads document texts from the run's inputs, since
   the folder holds offsets, not texts.
-- :func:`word_diff` and :func:`render_text` turn offsets into highlighted, escaped HTML. All
-  offsets are Python string indices (code points) and are sliced on the server, so the
-  browser never has to convert them.
+- :func:`diff_marks` (on ``diff``'s word differences, the ones ``explain`` shows too) and
+  :func:`render_text` turn offsets into highlighted, escaped HTML. All offsets are Python
+  string indices (code points) and are sliced on the server, so the browser never has to
+  convert them.
 - :func:`svg_bar_chart` and :func:`svg_spread` draw the plots as inline SVG.
-
->>> a, b = word_diff("the bridge would reopen, officials said", "the bridge will reopen officials said")
->>> [(op, a[i1:i2], b[j1:j2]) for op, i1, i2, j1, j2 in diff_spans(a, b) if op != "equal"]
-[('replace', ['would'], ['will']), ('delete', [','], [])]
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import heapq
 import os
 import threading
@@ -42,6 +38,7 @@ import regex
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
+from . import diff
 from .atomic import atomic_path, check_destination
 from .config import ReadConfig
 from .errors import InputError, OutputError, TwicetoldError
@@ -51,7 +48,6 @@ NO_SOURCE = "(no source)"
 PASSAGE_COLOURS = 6  # passages cycle through this many highlight colours (CSS tt-c0..tt-c5)
 MAX_DIFF_TOKENS = 20_000  # longer passages are shown highlighted but not diffed (difflib is quadratic at worst)
 FULL_TEXT_CHARS = 200_000  # web pages show whole texts up to this length, windows around passages beyond
-_TOKEN = regex.compile(r"\w+|[^\w\s]")
 STATIC = Path(__file__).with_name("static")
 
 
@@ -339,16 +335,6 @@ class TextLoader:
 # ---------------------------------------------------------------- differences and highlighting
 
 
-def word_diff(a: str, b: str) -> tuple[list[str], list[str]]:
-    """The word and punctuation tokens of two texts (whitespace is not a token)."""
-    return [m.group() for m in _TOKEN.finditer(a)], [m.group() for m in _TOKEN.finditer(b)]
-
-
-def diff_spans(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """difflib opcodes between two token lists: ``(op, i1, i2, j1, j2)``."""
-    return list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
-
-
 @dataclass(slots=True, frozen=True)
 class Mark:
     """A span to decorate in a text: ``kind`` is ``passage`` (with its ``index``), ``del``,
@@ -366,20 +352,19 @@ def diff_marks(a_text: str, b_text: str, a_offset: int = 0,
     """Word-level differences between two passage texts, as marks on each side (shifted by the
     passages' offsets in their documents), with counts of tokens equal, inserted, deleted and
     substituted. None when a side has more than ``MAX_DIFF_TOKENS`` tokens."""
-    ta = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(a_text)]
-    tb = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(b_text)]
+    ta, tb = diff.tokens(a_text), diff.tokens(b_text)
     if len(ta) > MAX_DIFF_TOKENS or len(tb) > MAX_DIFF_TOKENS:
         return None
-    ops = diff_spans([t[2] for t in ta], [t[2] for t in tb])
+    ops = diff.opcodes(ta, tb)
     am: list[Mark] = []
     bm: list[Mark] = []
     counts = {"equal": 0, "inserted": 0, "deleted": 0, "substituted": 0}
 
-    def span(tokens: list[tuple[int, int, str]], i: int, j: int, offset: int, at_end: int) -> tuple[int, int]:
+    def span(tokens: list[diff.Token], i: int, j: int, offset: int, at_end: int) -> tuple[int, int]:
         if i == j:  # an empty side: a point before token i (or at the end)
-            pos = tokens[i][0] if i < len(tokens) else at_end
+            pos = tokens[i].start if i < len(tokens) else at_end
             return offset + pos, offset + pos
-        return offset + tokens[i][0], offset + tokens[j - 1][1]
+        return offset + tokens[i].start, offset + tokens[j - 1].end
 
     for op, i1, i2, j1, j2 in ops:
         if op == "equal":
