@@ -2,6 +2,7 @@
 
     python benchmarks/bench_scale.py                          # scan 100,000 articles (~400 MB)
     python benchmarks/bench_scale.py --docs 2000              # quick
+    python benchmarks/bench_scale.py --realistic              # chance overlaps as in news (Zipf, stock phrases)
     python benchmarks/bench_scale.py --dedup --docs 1000000   # dedup 1,000,000 articles (~4 GB)
 
 **scan** (default): ``twicetold scan CORPUS -o RESULTS`` with default settings (near duplicates
@@ -89,7 +90,7 @@ def twicetold_cmd() -> list[str]:
 # Corpus
 
 
-def ensure_corpus(out: Path, n_docs: int, seed: int, compress: bool | None) -> Path:
+def ensure_corpus(out: Path, n_docs: int, seed: int, compress: bool | None, realistic: bool = False) -> Path:
     """The corpus under ``out`` (generated when missing), plain or ``.zst``."""
     out.mkdir(parents=True, exist_ok=True)
     for name in ("corpus.jsonl", "corpus.jsonl.zst"):
@@ -105,7 +106,7 @@ def ensure_corpus(out: Path, n_docs: int, seed: int, compress: bool | None) -> P
     print(f"generating {n_docs:,} documents (seed {seed}) into {path} ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "twicetold.testing.synthetic", "--docs", str(n_docs), "--seed", str(seed),
-                    "-o", str(path)], check=True)
+                    "-o", str(path), *(["--realistic"] if realistic else [])], check=True)
     print(f"  done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     return path
 
@@ -252,7 +253,7 @@ def prepare(args: argparse.Namespace, out: Path) -> tuple[Path, float, int, dict
                                                          dict[str, str] | None, float]:
     """What every report starts from: the corpus and its size in MB, the CPUs, the frozen
     copy of twicetold with its environment, and the (untimed) compile time of the warm-up."""
-    corpus = ensure_corpus(out, args.docs, args.seed, args.compress)
+    corpus = ensure_corpus(out, args.docs, args.seed, args.compress, args.realistic)
     snapshot, env = frozen_twicetold(args, out)
     return (corpus, text_megabytes(corpus), os.cpu_count() or 1, snapshot, env,
             warm_up(out, corpus, env))
@@ -375,6 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="articles to generate (default 100000; 1000000 with --dedup)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--dedup", action="store_true", help="time `twicetold dedup` instead of `scan`")
+    parser.add_argument("--realistic", action="store_true",
+                        help="articles that share word 5-grams by chance as news does (a Zipf vocabulary and "
+                             "stock phrases: python -m twicetold.testing.synthetic --realistic)")
     parser.add_argument("--repeat", type=int, default=1, help="scan runs per setting; the median is reported")
     parser.add_argument("--no-scaling", action="store_true", help="skip the one-worker scan")
     parser.add_argument("--compress", action=argparse.BooleanOptionalAction, default=None,
@@ -386,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.docs is None:
         args.docs = 1_000_000 if args.dedup else 100_000
-    out = args.out or BENCH / f"scale-{args.docs}-s{args.seed}"
+    out = args.out or BENCH / f"scale-{args.docs}-s{args.seed}{'-real' if args.realistic else ''}"
     report = dedup_report(args, out) if args.dedup else scan_report(args, out)
     out.mkdir(parents=True, exist_ok=True)
     name = "results-dedup.json" if args.dedup else "results-scan.json"

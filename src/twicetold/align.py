@@ -60,7 +60,7 @@ RARITY_WEIGHT = 0.25
 class AlignedText:
     """A document prepared for alignment: its text, tokens, anchor n-grams, and the running
     count of its Han and kana tokens (``normalize.dense_counts``). With corpus counts, also its
-    shingles (``counts.shingle_size`` words, as sketched), their set, and each one's rarity;
+    shingles (``counts.shingle_size`` words, as sketched) and each one's rarity;
     for alignment on letters, its letter stream (``letters.LetterText``)."""
 
     text: str
@@ -68,7 +68,6 @@ class AlignedText:
     anchors: npt.NDArray[np.uint64]
     dense: npt.NDArray[np.int32]
     shingles: list[int] | None = None
-    shingle_set: frozenset[int] = frozenset()
     rarity: list[float] | None = None
     letters: LetterText | None = None
 
@@ -87,8 +86,7 @@ class AlignedText:
         if counts is None or len(tokens) < counts.shingle_size:
             return cls(text, tokens, anchors, dense, letters=stream)
         shingles = _kernels.shingles(tokens.hashes, counts.shingle_size)
-        listed = shingles.tolist()
-        return cls(text, tokens, anchors, dense, listed, frozenset(listed), counts.rarity(shingles).tolist(), stream)
+        return cls(text, tokens, anchors, dense, shingles.tolist(), counts.rarity(shingles).tolist(), stream)
 
 
 _GRAPHEME = regex.compile(r"\X")

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import regex
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
