@@ -221,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         summary["progress"] = progress
     else:
         record = json.loads((results / "run.json").read_text(encoding="utf-8"))
-        counts = {k: record["counts"][k] for k in ("passage_candidates", "pairs_aligned", "pairs")
+        counts = {k: record["counts"][k] for k in ("passage_candidates", "hubs", "pairs_derived_through_hubs",
+                                                      "pairs_aligned", "pairs")
                   if k in record["counts"]}
         found = score(results, corpus)
         summary.update(run_json_timings=record["timings"], run_json_counts=counts, pairs=found)

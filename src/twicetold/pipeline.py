@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow.compute as pc
 
-from . import _kernels, _warmup, readers
+from . import _kernels, _warmup, hubs, readers
 from .align import AlignedText, align
 from .atomic import atomic_path, check_destination
 from .candidates import Candidates, ShingleCounts, shared_shingle_pairs
@@ -318,7 +318,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             _return_free_memory()
         with timer.stage("align"):
             to_align = _pairs_to_align(comps, cands.pairs, n)
-            pairs, known = _align_pairs(to_align, comps, corpus, features, cfg, cands.counts, report)
+            pairs, known, align_counts = _align_pairs(to_align, comps, corpus, features, cfg, cands.counts,
+                                                      report)
         with timer.stage("passage_clusters"):
             paired = np.unique(to_align).tolist()  # the documents of every pair, and a few more
             index = {corpus.records[i].id: i for i in paired}
@@ -338,7 +339,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
                 "passage_candidates": len(cands.pairs),
                 "frequent_shingles_ignored": cands.frequent_shingles,
                 "bytes_spilled_to_disk": spill.spilled,
-                "pairs_aligned": len(to_align),
+                "pair_candidates_to_align": len(to_align),
+                **align_counts,
                 "pairs": len(passages.pairs),
                 "pairs_by_kind": dict(Counter(p.kind for p in passages.pairs)),
                 "passages": sum(len(p.passages) for p in passages.pairs),
@@ -562,24 +564,103 @@ def _align_all(ordered: list[tuple[int, int]], store: TextStore, cfg: PassageCon
 
 def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus,
                  features: Features, cfg: ScanConfig, counts: ShingleCounts | None, report: Progress
-                 ) -> tuple[list[Pair], KnownTexts]:
-    """The pairs to report (with their passages), and the passage texts and quotations
-    alignment found on the way."""
+                 ) -> tuple[list[Pair], KnownTexts, dict[str, int]]:
+    """The pairs to report (with their passages), the passage texts and quotations alignment
+    found on the way, and counts for run.json (hubs, pairs derived through them, pairs aligned).
+
+    Pairs between neighbours of one hub (``hubs``) are derived from their passages with the
+    hub rather than aligned, when those overlap; every other pair is aligned."""
+    n = len(corpus)
+    known = KnownTexts({}, {})
+    buffer: mmap.mmap | None = None
+    plan = hubs.plan(np.empty((0, 2), np.int64), n)
+    if cfg.passages.enabled and len(to_align):
+        across = comps.label[to_align[:, 0]] != comps.label[to_align[:, 1]]
+        rows = np.flatnonzero(across)
+        sub = hubs.plan(to_align[rows], n)
+        via = np.full(len(to_align), -1, dtype=np.int64)
+        via[rows] = sub.via
+        plan = hubs.HubPlan(sub.hubs, via)
+    derivable = plan.derivable if len(plan.via) else np.zeros(len(to_align), dtype=bool)
+    first = to_align[~derivable]
+    hub_index = np.full(n, -1, dtype=np.int64)
+    hub_index[plan.hubs] = np.arange(len(plan.hubs))
+    spokes: list[tuple[int, int, int, int, int, int, float, float | None]] = []
+    total = len(to_align)
+    pairs, buffer = _aligned_pairs(first, comps, corpus, features, cfg, counts, report, known, hub_index, spokes,
+                                   0, total, None)
+    aligned = len(first)
+    derived_count = 0
+    if derivable.any():
+        cand = to_align[derivable]
+        cvia = plan.via[derivable]
+        texts: OrderedDict[int, str] = OrderedDict()
+
+        def text_of(i: int) -> str:
+            if i not in texts:
+                texts[i] = corpus.store.get(i)
+                if len(texts) > 1000:
+                    texts.popitem(last=False)
+            return texts[i]
+
+        got = hubs.derive(cand, cvia, hubs.Spokes.of(spokes), n, cfg.passages.min_length, text_of)
+        spokes.clear()
+        made = _derived_pairs(cand, got, corpus, features, cfg)
+        derived_count = len(made)
+        pairs.extend(made)
+        del made
+        rest = np.ones(len(cand), dtype=bool)
+        rest[got.pair] = False
+        second = cand[rest]
+        if len(second):
+            more, _ = _aligned_pairs(second, comps, corpus, features, cfg, counts, report, known, hub_index, None,
+                                     aligned + derived_count, total, buffer)
+            pairs.extend(more)
+        aligned += len(second)
+    report("align", total, total)
+    pairs.sort(key=lambda p: (KIND_RANK[p.kind], p.a, p.b))
+    if buffer is not None:
+        known = KnownTexts(known.spans, known.quotes, buffer)
+    return pairs, known, {"hubs": len(plan.hubs), "pairs_derived_through_hubs": derived_count,
+                          "pairs_aligned": aligned}
+
+
+def _aligned_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Corpus, features: Features,
+                   cfg: ScanConfig, counts: ShingleCounts | None, report: Progress, known: KnownTexts,
+                   hub_index: npt.NDArray[np.int64],
+                   spokes: list[tuple[int, int, int, int, int, int, float, float | None]] | None,
+                   done: int, total: int, earlier: mmap.mmap | None) -> tuple[list[Pair], mmap.mmap | None]:
+    """Pairs aligned (unsorted), and the buffer their passage texts were written to. The texts
+    go to ``known`` as pieces of that buffer or, when an ``earlier`` round's buffer is the one
+    kept, as strings; quotations to ``known`` too. The passages of pairs with a hub
+    (``hub_index[doc] >= 0``) go to ``spokes``, seen from the hub."""
     jac = _kernels.estimate_jaccard(features.signatures, to_align) if len(to_align) else np.empty(0)
     ordered = [_ordered(i, j, corpus) for i, j in to_align.tolist()]
     found: Iterator[Aligned] = (NOTHING_ALIGNED for _ in ordered)
-    known = KnownTexts({}, {})
-    if cfg.passages.enabled:
+
+    def progress(stage: str, k: int, _total: int | None) -> None:
+        report(stage, done + k, total)
+
+    buffer = None
+    if cfg.passages.enabled and ordered:
         # Room for each pair's passage texts: as much as its two documents hold (a shared
         # mapping, written to by the forked workers; only what is written to is ever memory).
         sides = np.array(ordered, dtype=np.int64).reshape(-1, 2)
         room = corpus.store.sizes()[sides].sum(axis=1)
         buffer = mmap.mmap(-1, max(int(room.sum()), 1))
-        known = KnownTexts({}, {}, buffer)
-        found = _align_all(ordered, corpus.store, cfg.passages, counts, cfg.n_workers, report, buffer, room)
+        found = _align_all(ordered, corpus.store, cfg.passages, counts, cfg.n_workers, progress, buffer, room)
+        if earlier is not None:  # a second round: its texts are kept as strings
+            own = buffer
+            found = ((rows, [(_piece(own, x), _piece(own, y)) for x, y in pieces], qa, qb)
+                     for rows, pieces, qa, qb in found)
     pairs: list[Pair] = []
     for k, ((a, b), (rows, pieces, quotes_a, quotes_b)) in enumerate(zip(ordered, found, strict=True)):
         passages = [Passage(*row[:6], evidence=row[6]) for row in rows]
+        if spokes is not None and passages and (hub_index[a] >= 0 or hub_index[b] >= 0):
+            hub, other, hub_first = (a, b, True) if hub_index[a] >= 0 else (b, a, False)
+            for r in rows:
+                hs, he, xs, xe = (r[0], r[1], r[2], r[3]) if hub_first else (r[2], r[3], r[0], r[1])
+                spokes.append((int(hub_index[hub]), other, hs, he, xs, xe, r[5], r[6]))
         if comps.label[a] == comps.label[b]:
             kind = "exact" if (features.content[a] == features.content[b]).all() else "near"
         elif passages:
@@ -598,9 +679,53 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
             for x, (text_a, text_b) in zip(passages, pieces, strict=True):
                 known.spans[id_a, x.a_start, x.a_end] = text_a
                 known.spans[id_b, x.b_start, x.b_end] = text_b
-    report("align", len(ordered), len(ordered))
-    pairs.sort(key=lambda p: (KIND_RANK[p.kind], p.a, p.b))
-    return pairs, known
+    return pairs, buffer if earlier is None else earlier
+
+
+def _piece(buffer: mmap.mmap, piece: Piece) -> Piece:
+    """A text of a second alignment round's buffer as a string."""
+    if isinstance(piece, str):
+        return piece
+    return buffer[piece[0] : piece[0] + piece[1]].decode("utf-8")
+
+
+def _derived_pairs(cand: npt.NDArray[np.int64], got: hubs.Derived, corpus: _Corpus, features: Features,
+                   cfg: ScanConfig) -> list[Pair]:
+    """Pairs of the passages derived through hubs (``hubs.derive``): ``a`` the earlier by date,
+    else the smaller id (``_ordered``), passages in order of ``a``'s offsets; all ``partial``
+    (pairs within a near-duplicate cluster are always aligned)."""
+    if len(got.pair) == 0:
+        return []
+    order = np.lexsort((got.x_start, got.pair))
+    k = got.pair[order]
+    xs, xe, ys, ye = got.x_start[order], got.x_end[order], got.y_start[order], got.y_end[order]
+    score, ev = np.round(got.score[order], 4), np.round(got.evidence[order], 1)
+    heads = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+    bounds = np.append(heads, len(k)).tolist()
+    which = k[heads]
+    jac = _kernels.estimate_jaccard(features.signatures, cand[which])
+    length = np.maximum(xe - xs, ye - ys)
+    cols = [c.tolist() for c in (xs, xe, ys, ye, length, score)]
+    evs = [None if v != v else v for v in ev.tolist()]
+    records = corpus.records
+    out: list[Pair] = []
+    for g, (x, y) in enumerate(cand[which].tolist()):
+        a, _ = _ordered(x, y, corpus)
+        lo, hi = bounds[g], bounds[g + 1]
+        if a == x:
+            passages = [Passage(cols[0][t], cols[1][t], cols[2][t], cols[3][t], cols[4][t], cols[5][t],
+                                evidence=evs[t]) for t in range(lo, hi)]
+        else:
+            passages = sorted((Passage(cols[2][t], cols[3][t], cols[0][t], cols[1][t], cols[4][t], cols[5][t],
+                                       evidence=evs[t]) for t in range(lo, hi)),
+                              key=lambda p: (p.a_start, p.b_start))
+        b = y if a == x else x
+        exact_j = None
+        if cfg.near.exact_jaccard:
+            sa, sb = np.unique(features.shingle_set(a)), np.unique(features.shingle_set(b))
+            exact_j = round(float(_kernels.exact_jaccard(sa, sb)), 4)
+        out.append(Pair(records[a].id, records[b].id, "partial", round(float(jac[g]), 4), passages, exact_j))
+    return out
 
 
 @dataclass
