@@ -180,11 +180,19 @@ def snap_end(text: str, i: int) -> int:
 
 
 def derive(pairs: I64, via: I64, spokes: Spokes, n: int, min_length: int,
-           text_of: Callable[[int], str]) -> Derived:
+           text_of: Callable[[int], str], min_evidence: float = 0.0, min_score: float = 0.0) -> Derived:
     """Passages for pairs ``(x, y)`` (rows of ``pairs``) of neighbours of hub ``via`` from their
     spokes' passages: one for each passage of x and passage of y with the hub that overlap by
     ``min_length`` characters or more on the hub. ``text_of(doc)`` is read only to snap
-    positions that are not exact (see the module docstring). Pairs without one get none."""
+    positions that are not exact (see the module docstring). Pairs without one get none.
+
+    A derived passage passes the gates an aligned one does, or the pair is aligned: its score
+    is what the two spokes' scores guarantee (each side's edits against the hub may both
+    fall on words the other kept: ``score_x + score_y - 1``, the same for verbatim copies), at
+    least ``min_score``; its aligned characters (the shorter side times that score) at least
+    ``min_length``; and its evidence at least ``min_evidence``: each spoke passage's evidence
+    in the share of it the overlap keeps on the hub, times the derived score over the
+    spoke's, the lower of the two."""
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     key = spokes.hub * n + spokes.doc
     order = np.argsort(key, kind="stable")
@@ -221,7 +229,11 @@ def derive(pairs: I64, via: I64, spokes: Spokes, n: int, min_length: int,
             if not exact_b[j]:
                 b[j] = snap_end(text, int(b[j]))
             b[j] = max(b[j], a[j])
-    score = np.minimum(spokes.score[p], spokes.score[q])
-    evidence = np.fmin(spokes.evidence[p], spokes.evidence[q])
+    score = np.maximum(spokes.score[p] + spokes.score[q] - 1.0, 0.0)
+    kept_p = (hi - lo) / np.maximum(spokes.hub_end[p] - spokes.hub_start[p], 1) * score / spokes.score[p]
+    kept_q = (hi - lo) / np.maximum(spokes.hub_end[q] - spokes.hub_start[q], 1) * score / spokes.score[q]
+    evidence = np.fmin(spokes.evidence[p] * kept_p, spokes.evidence[q] * kept_q)
     evidence = np.where(np.isnan(spokes.evidence[p]) | np.isnan(spokes.evidence[q]), np.nan, evidence)
-    return Derived(k, ends[0][0], ends[0][2], ends[1][0], ends[1][2], score, evidence)
+    aligned = np.minimum(ends[0][2] - ends[0][0], ends[1][2] - ends[1][0]) * score
+    ok = (score >= min_score) & (aligned >= min_length) & ~(evidence < min_evidence)  # no evidence: length decides
+    return Derived(k[ok], ends[0][0][ok], ends[0][2][ok], ends[1][0][ok], ends[1][2][ok], score[ok], evidence[ok])

@@ -603,7 +603,8 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
                     texts.popitem(last=False)
             return texts[i]
 
-        got = hubs.derive(cand, cvia, hubs.Spokes.of(spokes), n, cfg.passages.min_length, text_of)
+        got = hubs.derive(cand, cvia, hubs.Spokes.of(spokes), n, cfg.passages.min_length, text_of,
+                          cfg.passages.min_evidence, cfg.passages.min_score)
         spokes.clear()
         made = _derived_pairs(cand, got, corpus, features, cfg)
         derived_count = len(made)
