@@ -113,3 +113,21 @@ def test_passage_accuracy_of_the_planted_truth_itself(corpus: Path, tmp_path: Pa
     assert score["char_f1"] == 1.0
     assert score["as_one_passage"] == score["planted_passages"]
     assert score["reported_pairs_unrelated"] == 0
+
+
+def test_jsonl_benchmark_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
+    pytest.importorskip("polars")
+    import subprocess
+
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "bench_jsonl.py"), "--docs", "300", "--repeat", "1",
+                          "--big-mb", "2", "--out", str(tmp_path), "--json", str(tmp_path / "results.json")],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for heading in ("READ", "SCAN", "WRITE", "CAPABILITIES", "SUMMARY"):
+        assert f"\n{heading}" in run.stdout
+    assert "polars.read_ndjson" in run.stdout and "pyarrow.json.read_json" in run.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {r["rows"] for r in results["read"]} == {300}
+    malformed = next(c for c in results["capabilities"] if c["case"].startswith("malformed"))
+    assert malformed["twicetold rows"] == "4 rows + 1 problem(s)"
+    assert malformed["pyarrow.json rows"] == "FAILS"
