@@ -93,7 +93,8 @@ class PassageConfig:
     - ``anchors``: what alignment anchors on: ``words`` (word n-grams, for text typed or
       published digitally) or ``letters`` (letter k-grams over the letters alone, then a
       character-level alignment: for OCR'd text, whose split and merged words and misread
-      letters break word n-grams; see ``letters``).
+      letters break word n-grams; documents sharing letter grams are then candidate pairs
+      too; see ``letters``).
     - ``ngram``: words per anchor n-gram inside an alignment (small, to survive edits).
     - ``max_df``: a shingle (``SketchConfig.shingle_size`` words) found in more than this many
       documents is ignored as boilerplate when looking for candidate pairs; the default still

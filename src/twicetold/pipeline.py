@@ -180,6 +180,39 @@ class _Corpus:
         return len(self.records)
 
 
+# Aligning on letters, documents are also candidates when they share letter grams: OCR noise
+# leaves few word 5-grams intact (at 15 % of characters wrong, about one in a hundred), and a
+# pair never found is never aligned. Grams of LETTER_GRAM letters, of which one in
+# LETTER_SAMPLE is kept by its hash (the same ones in every document), so that the postings
+# stay about as many as the words'; LETTER_MIN_SHARED of them make a pair.
+LETTER_GRAM = 12
+LETTER_SAMPLE = 4
+LETTER_MIN_SHARED = 4
+
+
+def _with_letter_candidates(cands: Candidates, corpus: _Corpus, cfg: ScanConfig, budget: int | None) -> Candidates:
+    """``cands`` and the pairs of documents sharing sampled letter grams (see ``LETTER_GRAM``)."""
+    from .letters import LetterText
+
+    grams, offsets = [], [0]
+    for i in range(len(corpus)):
+        g = LetterText.of(corpus.store.get(i), LETTER_GRAM).grams
+        g = g[g % np.uint64(LETTER_SAMPLE) == 0]
+        grams.append(g)
+        offsets.append(offsets[-1] + len(g))
+    flat = np.concatenate(grams) if grams else np.empty(0, np.uint64)
+    letters = shared_shingle_pairs(Shingles(((flat, np.array(offsets, dtype=np.int64)),)), cfg.passages.max_df,
+                                   LETTER_MIN_SHARED, budget)
+    if not len(letters.pairs):
+        return cands
+    pairs = np.unique(np.concatenate([cands.pairs, letters.pairs]), axis=0)
+    shared = np.zeros(len(pairs), np.int64)  # rare word shingles shared: none for pairs found on letters only
+    if len(cands.pairs):
+        shared[np.searchsorted((pairs[:, 0] << 32) | pairs[:, 1], (cands.pairs[:, 0] << 32) | cands.pairs[:, 1])] \
+            = cands.shared
+    return replace(cands, pairs=pairs, shared=shared)
+
+
 def _exact_edges(content: npt.NDArray[np.uint64], usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """Each document with the same content hash as an earlier one, linked to the first."""
     idx = np.flatnonzero(usable)
@@ -310,6 +343,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
                 if cfg.passages.enabled:
                     cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared,
                                                  spill.room(), cfg.sketch.shingle_size)
+                    if cfg.passages.anchors == "letters":
+                        cands = _with_letter_candidates(cands, corpus, cfg, spill.room())
                 else:
                     cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             exact, near, comps, clusters = near_job.result()
