@@ -501,3 +501,8 @@ def test_a_scan_on_letters_finds_ocr_copies_that_words_break(tmp_path: Path) -> 
 
     on_letters, on_words = recall("letters"), recall("words")
     assert on_letters >= 0.9 and on_letters > on_words + 0.2, (on_letters, on_words)
+    # Letter grams spilled to disk past the memory budget make the same pairs.
+    roomy = scan([path], ScanConfig(passages=PassageConfig(anchors="letters")))
+    tight = scan([path], ScanConfig(passages=PassageConfig(anchors="letters"), memory_budget_mb=1))
+    assert tight.run["counts"]["bytes_spilled_to_disk"] > roomy.run["counts"]["bytes_spilled_to_disk"] == 0
+    assert tight.pairs == roomy.pairs

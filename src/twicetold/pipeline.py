@@ -190,19 +190,24 @@ LETTER_SAMPLE = 4
 LETTER_MIN_SHARED = 4
 
 
-def _with_letter_candidates(cands: Candidates, corpus: _Corpus, cfg: ScanConfig, budget: int | None) -> Candidates:
-    """``cands`` and the pairs of documents sharing sampled letter grams (see ``LETTER_GRAM``)."""
+LETTER_PART = 10_000  # documents per part of the letter grams (each part may spill to disk)
+
+
+def _with_letter_candidates(cands: Candidates, corpus: _Corpus, cfg: ScanConfig, spill: Spill) -> Candidates:
+    """``cands`` and the pairs of documents sharing sampled letter grams (see ``LETTER_GRAM``);
+    the grams are kept a part at a time, spilled past the memory budget as shingles are."""
     from .letters import LetterText
 
-    grams, offsets = [], [0]
-    for i in range(len(corpus)):
-        g = LetterText.of(corpus.store.get(i), LETTER_GRAM).grams
-        g = g[g % np.uint64(LETTER_SAMPLE) == 0]
-        grams.append(g)
-        offsets.append(offsets[-1] + len(g))
-    flat = np.concatenate(grams) if grams else np.empty(0, np.uint64)
-    letters = shared_shingle_pairs(Shingles(((flat, np.array(offsets, dtype=np.int64)),)), cfg.passages.max_df,
-                                   LETTER_MIN_SHARED, budget)
+    parts = []
+    for first in range(0, len(corpus), LETTER_PART):
+        grams, offsets = [], [0]
+        for i in range(first, min(first + LETTER_PART, len(corpus))):
+            g = LetterText.of(corpus.store.get(i), LETTER_GRAM).grams
+            g = g[g % np.uint64(LETTER_SAMPLE) == 0]
+            grams.append(g)
+            offsets.append(offsets[-1] + len(g))
+        parts.append((spill.keep(np.concatenate(grams)), np.array(offsets, dtype=np.int64)))
+    letters = shared_shingle_pairs(Shingles(tuple(parts)), cfg.passages.max_df, LETTER_MIN_SHARED, spill.room())
     if not len(letters.pairs):
         return cands
     pairs = np.unique(np.concatenate([cands.pairs, letters.pairs]), axis=0)
@@ -344,7 +349,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
                     cands = shared_shingle_pairs(features.shingles, cfg.passages.max_df, cfg.passages.min_shared,
                                                  spill.room(), cfg.sketch.shingle_size)
                     if cfg.passages.anchors == "letters":
-                        cands = _with_letter_candidates(cands, corpus, cfg, spill.room())
+                        cands = _with_letter_candidates(cands, corpus, cfg, spill)
                 else:
                     cands = Candidates(np.empty((0, 2), np.int64), np.empty(0, np.int64), 0)
             exact, near, comps, clusters = near_job.result()
