@@ -56,20 +56,28 @@ DENSE_WEIGHT = 3
 RARITY_WEIGHT = 0.25
 
 
-@dataclass(frozen=True)
+@dataclass
 class AlignedText:
     """A document prepared for alignment: its text, tokens, anchor n-grams, and the running
-    count of its Han and kana tokens (``normalize.dense_counts``). With corpus counts, also its
-    shingles (``counts.shingle_size`` words, as sketched) and each one's rarity;
-    for alignment on letters, its letter stream (``letters.LetterText``)."""
+    count of its Han and kana tokens (``normalize.dense_counts``); with corpus ``counts``, its
+    shingles (``counts.shingle_size`` words, as sketched) and each one's rarity, made on first
+    use (``weights``): most texts in a pair share nothing long enough to need them; for
+    alignment on letters, its letter stream (``letters.LetterText``)."""
 
     text: str
     tokens: Tokens
     anchors: npt.NDArray[np.uint64]
     dense: npt.NDArray[np.int32]
-    shingles: list[int] | None = None
-    rarity: list[float] | None = None
+    counts: ShingleCounts | None = None
     letters: LetterText | None = None
+    _weights: tuple[list[int], list[float]] | None = None
+
+    def weights(self) -> tuple[list[int], list[float]] | None:
+        """The text's shingles and their rarity (None without corpus counts or shingles)."""
+        if self._weights is None and self.counts is not None and len(self.tokens) >= self.counts.shingle_size:
+            shingles = _kernels.shingles(self.tokens.hashes, self.counts.shingle_size)
+            self._weights = (shingles.tolist(), self.counts.rarity(shingles).tolist())
+        return self._weights
 
     @classmethod
     def of(cls, text: str, ngram: int, counts: ShingleCounts | None = None, *, letters: bool = False
@@ -83,10 +91,7 @@ class AlignedText:
             from .letters import LetterText  # letters builds on this module
 
             stream = LetterText.of(text)
-        if counts is None or len(tokens) < counts.shingle_size:
-            return cls(text, tokens, anchors, dense, letters=stream)
-        shingles = _kernels.shingles(tokens.hashes, counts.shingle_size)
-        return cls(text, tokens, anchors, dense, shingles.tolist(), counts.rarity(shingles).tolist(), stream)
+        return cls(text, tokens, anchors, dense, counts, stream)
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -236,11 +241,12 @@ def _overlap(s0: int, s1: int, t0: int, t1: int) -> int:
 def _rarity(a: AlignedText, b: AlignedText, a0: int, a1: int, b0: int, b1: int) -> float:
     """The mean rarity of the shingles a passage's two spans (tokens ``[a0, a1)``, ``[b0, b1)``)
     share, 0 without corpus counts or without a shared shingle (a span shorter than one)."""
-    if a.shingles is None or a.rarity is None or b.shingles is None:
+    mine, theirs = a.weights(), b.weights()
+    if mine is None or theirs is None:
         return 0.0
-    shared = set(b.shingles[b0 : max(b0, b1 - len(b.tokens) + len(b.shingles))])
-    values = [r for s, r in zip(a.shingles[a0 : max(a0, a1 - len(a.tokens) + len(a.shingles))],
-                                a.rarity[a0:], strict=False) if s in shared]
+    (sa, ra), (sb, _) = mine, theirs
+    shared = set(sb[b0 : max(b0, b1 - len(b.tokens) + len(sb))])
+    values = [r for s, r in zip(sa[a0 : max(a0, a1 - len(a.tokens) + len(sa))], ra[a0:], strict=False) if s in shared]
     return sum(values) / len(values) if values else 0.0
 
 
@@ -289,7 +295,7 @@ def _align_letters(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[P
         tx, ty = prepared[id(x)], prepared[id(y)]
         return _rarity(tx, ty, *_token_range(tx.tokens, x0, x1), *_token_range(ty.tokens, y0, y1))
 
-    return align_letters(a.letters, b.letters, cfg, rarity if a.shingles is not None else None)
+    return align_letters(a.letters, b.letters, cfg, rarity if a.counts is not None else None)
 
 
 def _token_range(tokens: Tokens, start: int, end: int) -> tuple[int, int]:
