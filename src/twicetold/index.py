@@ -84,7 +84,8 @@ from .errors import IndexBusyError, IndexDamagedError, IndexSchemaError, InputEr
 from .lsh import bands_for
 from .model import Document, InputProblem, Pair, Passage, sort_key_date
 from .normalize import dense_counts, tokenize
-from .pipeline import KIND_RANK, Progress
+from .pairs import KIND_RANK, first_is_a
+from .pipeline import Progress
 from .sketch import Features, content_hash, featurize, shingle_set
 
 APPLICATION_ID = 0x54775454  # "TwTT" in the SQLite header: tells a twicetold index from other databases
@@ -997,7 +998,7 @@ class Index:
                 kind = "partial"
             else:
                 continue  # a band collision that did not verify
-            query_first = _query_first(query.id, query.date_key, c.id, c.date_key)
+            query_first = first_is_a(query.id, query.date_key, c.id, c.date_key)
             passages: list[Passage] = []
             if cfg.passages.enabled:
                 other = AlignedText.of(c.text, cfg.passages.ngram, counts)
@@ -1034,14 +1035,6 @@ class Index:
 
     def __repr__(self) -> str:
         return f"Index({self.path!r})"
-
-
-def _query_first(query_id: str, query_date: str | None, doc_id: str, doc_date: str | None) -> bool:
-    """Whether the query is ``a`` of the pair: the earlier by date, else the smaller id
-    (``pipeline._ordered``'s rule)."""
-    if query_date is not None and doc_date is not None and query_date != doc_date:
-        return query_date < doc_date
-    return query_id <= doc_id
 
 
 def _apply_migrations(conn: sqlite3.Connection, applied: set[str]) -> None:

@@ -34,6 +34,7 @@ from .errors import TwicetoldError
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster, sort_key_date
 from .outputs import gc_paused, write_jsonl
+from .pairs import KIND_RANK, first_is_a, scan_order
 from .quotes import quote_spans
 from .sketch import Features, Shingles, featurize
 from .store import Spill, TextStore
@@ -41,7 +42,6 @@ from .store import Spill, TextStore
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(stage, done, total)``; ``total`` is None while it is unknown."""
 
-KIND_RANK = {"exact": 0, "near": 1, "partial": 2}
 
 
 @dataclass
@@ -244,11 +244,9 @@ def _near_stages(timer: _Timer, corpus: _Corpus, features: Features, usable: npt
 
 
 def _ordered(i: int, j: int, corpus: _Corpus) -> tuple[int, int]:
-    """``a`` is the earlier by date, else the smaller id."""
-    di, dj = corpus.order_dates[i], corpus.order_dates[j]
-    if di is not None and dj is not None and di != dj:
-        return (i, j) if di < dj else (j, i)
-    return (i, j) if corpus.records[i].id <= corpus.records[j].id else (j, i)
+    """Rows ``i`` and ``j`` as the pair's ``a`` and ``b`` (``pairs.first_is_a``)."""
+    first = first_is_a(corpus.records[i].id, corpus.order_dates[i], corpus.records[j].id, corpus.order_dates[j])
+    return (i, j) if first else (j, i)
 
 
 def _return_free_memory() -> None:
@@ -659,7 +657,7 @@ def _align_pairs(to_align: npt.NDArray[np.int64], comps: Components, corpus: _Co
             pairs.extend(more)
         aligned += len(second)
     report("align", total, total)
-    pairs.sort(key=lambda p: (KIND_RANK[p.kind], p.a, p.b))
+    pairs.sort(key=scan_order)
     if buffer is not None:
         known = KnownTexts(known.spans, known.quotes, buffer)
     return pairs, known, {"hubs": len(plan.hubs), "pairs_derived_through_hubs": derived_count,
