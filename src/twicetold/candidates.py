@@ -7,7 +7,7 @@ that share at least ``min_shared`` distinct rare shingles are aligned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +47,6 @@ class ShingleCounts:
         df[found] = self.counts[at[found]]
         n = max(self.n_documents, 4)
         return np.clip(np.log(n / df) / np.log(n / 2), 0.0, 1.0)
-
 
 
 @dataclass(frozen=True)
@@ -173,3 +172,35 @@ def _add_counts(counted: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]
         return np.empty((0, 2), np.int64), np.empty(0, np.int64)
     distinct = keys[starts]
     return np.stack([distinct >> 32, distinct & 0xFFFFFFFF], axis=1), np.add.reduceat(counts, starts)
+
+
+# Aligning on letters (OCR'd text), documents are candidates too when they share letter grams:
+# OCR noise leaves few word 5-grams intact (at 15 % of characters wrong, about one in a
+# hundred), and a pair never found is never aligned. Grams of LETTER_GRAM letters, of which one
+# in LETTER_SAMPLE is kept by its hash (the same ones in every document), so that the postings
+# stay about as many as the words'; LETTER_MIN_SHARED of them make a pair.
+LETTER_GRAM = 12
+LETTER_SAMPLE = 4
+LETTER_MIN_SHARED = 4
+LETTER_PART = 10_000  # documents per part of the grams (each part may spill to disk)
+
+
+def letter_gram_pairs(text_of: Callable[[int], str], n: int, max_df: int,
+                      keep: Callable[[npt.NDArray[np.uint64]], npt.NDArray[np.uint64]],
+                      budget: int | None = None) -> Candidates:
+    """Pairs of the ``n`` documents (``text_of(row)``) sharing at least ``LETTER_MIN_SHARED``
+    sampled letter grams found in at most ``max_df`` documents. The grams are made a part of
+    ``LETTER_PART`` documents at a time and handed to ``keep`` (which may spill them to disk);
+    the postings are made in passes of ``budget`` bytes, as for shingles."""
+    from .letters import LetterText  # letters builds on align, which builds on this module
+
+    parts = []
+    for first in range(0, n, LETTER_PART):
+        grams, offsets = [], [0]
+        for i in range(first, min(first + LETTER_PART, n)):
+            g = LetterText.of(text_of(i), LETTER_GRAM).grams
+            g = g[g % np.uint64(LETTER_SAMPLE) == 0]
+            grams.append(g)
+            offsets.append(offsets[-1] + len(g))
+        parts.append((keep(np.concatenate(grams)), np.array(offsets, dtype=np.int64)))
+    return shared_shingle_pairs(Shingles(tuple(parts)), max_df, LETTER_MIN_SHARED, budget)

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from . import _kernels, _warmup, hubs, readers
 from .align import AlignedText, align
 from .atomic import atomic_path, check_destination
-from .candidates import Candidates, ShingleCounts, shared_shingle_pairs
+from .candidates import Candidates, ShingleCounts, letter_gram_pairs, shared_shingle_pairs
 from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, Piece, components, keep_order, passage_clusters
 from .config import PassageConfig, ScanConfig, SketchConfig
 from .errors import TwicetoldError
@@ -41,7 +41,6 @@ from .store import Spill, TextStore
 
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(stage, done, total)``; ``total`` is None while it is unknown."""
-
 
 
 @dataclass
@@ -180,34 +179,9 @@ class _Corpus:
         return len(self.records)
 
 
-# Aligning on letters, documents are also candidates when they share letter grams: OCR noise
-# leaves few word 5-grams intact (at 15 % of characters wrong, about one in a hundred), and a
-# pair never found is never aligned. Grams of LETTER_GRAM letters, of which one in
-# LETTER_SAMPLE is kept by its hash (the same ones in every document), so that the postings
-# stay about as many as the words'; LETTER_MIN_SHARED of them make a pair.
-LETTER_GRAM = 12
-LETTER_SAMPLE = 4
-LETTER_MIN_SHARED = 4
-
-
-LETTER_PART = 10_000  # documents per part of the letter grams (each part may spill to disk)
-
-
 def _with_letter_candidates(cands: Candidates, corpus: _Corpus, cfg: ScanConfig, spill: Spill) -> Candidates:
-    """``cands`` and the pairs of documents sharing sampled letter grams (see ``LETTER_GRAM``);
-    the grams are kept a part at a time, spilled past the memory budget as shingles are."""
-    from .letters import LetterText
-
-    parts = []
-    for first in range(0, len(corpus), LETTER_PART):
-        grams, offsets = [], [0]
-        for i in range(first, min(first + LETTER_PART, len(corpus))):
-            g = LetterText.of(corpus.store.get(i), LETTER_GRAM).grams
-            g = g[g % np.uint64(LETTER_SAMPLE) == 0]
-            grams.append(g)
-            offsets.append(offsets[-1] + len(g))
-        parts.append((spill.keep(np.concatenate(grams)), np.array(offsets, dtype=np.int64)))
-    letters = shared_shingle_pairs(Shingles(tuple(parts)), cfg.passages.max_df, LETTER_MIN_SHARED, spill.room())
+    """``cands`` and the pairs of documents sharing letter grams (``candidates.letter_gram_pairs``)."""
+    letters = letter_gram_pairs(corpus.store.get, len(corpus), cfg.passages.max_df, spill.keep, spill.room())
     if not len(letters.pairs):
         return cands
     pairs = np.unique(np.concatenate([cands.pairs, letters.pairs]), axis=0)

@@ -1,0 +1,65 @@
+"""Candidate pairs against a plain reference, the shingle counts that weigh evidence, and the
+letter-gram candidates of OCR'd text."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+
+import numpy as np
+
+from twicetold.candidates import COUNTED_MIN_DF, ShingleCounts, letter_gram_pairs, shared_shingle_pairs
+from twicetold.sketch import Shingles
+
+
+def random_shingles(rng: random.Random, n_docs: int, vocab: int) -> list[list[int]]:
+    return [[rng.randrange(vocab) << 24 for _ in range(rng.randrange(0, 30))] for _ in range(n_docs)]
+
+
+def as_parts(docs: list[list[int]], cut: int) -> Shingles:
+    """The documents as two parts (as two batches would make them), cut after ``cut``."""
+    parts = []
+    for chunk in (docs[:cut], docs[cut:]):
+        flat = np.array([s for d in chunk for s in d], dtype=np.uint64)
+        offsets = np.cumsum([0] + [len(d) for d in chunk]).astype(np.int64)
+        parts.append((flat, offsets))
+    return Shingles(tuple(parts))
+
+
+def test_pairs_and_counts_match_a_plain_reference() -> None:
+    for seed in range(20):
+        rng = random.Random(seed)
+        docs = random_shingles(rng, rng.randrange(2, 40), rng.choice([20, 200]))
+        max_df, min_shared = rng.choice([2, 5, 250]), rng.choice([1, 2, 3])
+        df = Counter(s for d in docs for s in set(d))
+        shared: Counter[tuple[int, int]] = Counter()
+        for s in df:
+            holders = [i for i, d in enumerate(docs) if s in d]
+            if len(holders) <= max_df:
+                shared.update(itertools.combinations(holders, 2))
+        want = {p: c for p, c in shared.items() if c >= min_shared}
+        got = shared_shingle_pairs(as_parts(docs, len(docs) // 2), max_df, min_shared,
+                                   budget=rng.choice([None, 64]))
+        assert dict(zip(map(tuple, got.pairs.tolist()), got.shared.tolist(), strict=True)) == want, seed
+        counts = got.counts
+        assert counts is not None and counts.n_documents == len(docs)
+        many = sorted((s >> ShingleCounts.KEY_SHIFT, c) for s, c in df.items() if c >= COUNTED_MIN_DF)
+        assert list(zip(counts.keys.tolist(), counts.counts.tolist(), strict=True)) == many, seed
+
+
+def test_rarity_is_one_in_two_documents_and_falls_with_the_count() -> None:
+    counts = ShingleCounts(np.array([7, 9], np.uint64), np.array([50, 1000], np.int64), 1000, 5, COUNTED_MIN_DF)
+    rarity = counts.rarity(np.array([7 << 24, 9 << 24, 8 << 24], np.uint64))
+    assert rarity[2] == 1.0 and 0.0 < rarity[0] < 1.0 and rarity[1] == 0.0
+
+
+def test_letter_grams_pair_an_ocr_copy_and_nothing_else() -> None:
+    clean = ("Le conseil fédéral a décidé hier de convoquer les chambres fédérales pour une session "
+             "extraordinaire qui s'ouvrira le lundi vingt-trois avril à Berne.")
+    noisy = ("Le con seil fé-\ndéral a dé cidé hier de conv0quer les charnbres fédé rales pour une "
+             "sessionextraordinaire qui s'ouvri ra le lundi vingt-trois avril à Berne.")
+    other = "La récolte des vignes du Lavaux promet d'être abondante cette année, disent les vignerons."
+    texts = [clean, other, noisy]
+    got = letter_gram_pairs(texts.__getitem__, len(texts), 250, lambda a: a)
+    assert got.pairs.tolist() == [[0, 2]]
