@@ -63,3 +63,20 @@ def test_letter_grams_pair_an_ocr_copy_and_nothing_else() -> None:
     texts = [clean, other, noisy]
     got = letter_gram_pairs(texts.__getitem__, len(texts), 250, lambda a: a)
     assert got.pairs.tolist() == [[0, 2]]
+
+
+def test_shingle_counts_are_the_same_counted_a_slice_at_a_time() -> None:
+    from twicetold.candidates import _counted
+
+    rng = np.random.default_rng(3)
+    keys = np.sort(rng.integers(0, 40, size=400)).astype(np.uint64)
+    packed = (keys << np.uint64(24)) | np.arange(400, dtype=np.uint64)  # distinct postings, runs of keys
+    whole = _counted(packed, slice_size=10**9)
+    for size in (1, 7, 64, 399):
+        got = _counted(packed, slice_size=size)
+        assert got[0].tolist() == whole[0].tolist() and got[1].tolist() == whole[1].tolist(), size
+    assert whole[1].sum() == sum(c for c in np.unique(keys, return_counts=True)[1] if c >= COUNTED_MIN_DF)
+    # The largest key there is, cut by a slice, does not wrap around.
+    top = np.uint64(2**64 - 1) >> np.uint64(24)
+    edge = np.concatenate([packed, (top << np.uint64(24)) | np.arange(10, dtype=np.uint64)])
+    assert _counted(edge, slice_size=405)[1].tolist() == [*whole[1].tolist(), 10]

@@ -122,14 +122,34 @@ def shared_postings(shingles: Shingles, budget: int | None = None,
         yield _kernels.shared_in_buckets(out, bounds, sub_bucket)
 
 
-def _counted(packed: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+COUNT_SLICE = 1 << 22  # postings looked at at once by _counted (its temporaries stay ~100 MB)
+
+
+def _counted(packed: npt.NDArray[np.uint64], slice_size: int = COUNT_SLICE
+             ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
     """The keys and document counts of the shingles of sorted, distinct ``packed`` postings
-    found in at least ``COUNTED_MIN_DF`` documents."""
-    keys = packed >> np.uint64(ShingleCounts.KEY_SHIFT)
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    sizes = np.diff(np.append(starts, len(keys)))
-    many = sizes >= COUNTED_MIN_DF
-    return keys[starts[many]], sizes[many]
+    found in at least ``COUNTED_MIN_DF`` documents, a slice of whole runs at a time (a copy of
+    all the keys at once was 0.4 GB more at 100,000 articles)."""
+    shift = np.uint64(ShingleCounts.KEY_SHIFT)
+    found_keys, found_sizes = [], []
+    i = 0
+    while i < len(packed):
+        j = min(len(packed), i + slice_size)
+        last = packed[j - 1] >> shift
+        if j < len(packed) and last < np.uint64(2**64 - 1) >> shift:  # on to the end of the run it cuts
+            j = int(np.searchsorted(packed, (last + np.uint64(1)) << shift))
+        elif j < len(packed):  # the cut run is of the largest key: it runs to the end
+            j = len(packed)
+        keys = packed[i:j] >> shift
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        sizes = np.diff(np.append(starts, len(keys)))
+        many = sizes >= COUNTED_MIN_DF
+        found_keys.append(keys[starts[many]])
+        found_sizes.append(sizes[many])
+        i = j
+    if not found_keys:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    return np.concatenate(found_keys), np.concatenate(found_sizes)
 
 
 def shared_shingle_pairs(shingles: Shingles, max_df: int, min_shared: int, budget: int | None = None,
