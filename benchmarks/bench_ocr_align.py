@@ -42,6 +42,7 @@ from twicetold.align import AlignedText, align
 from twicetold.config import PassageConfig
 from twicetold.letters import LetterText, align_letters
 from twicetold.model import Passage
+from twicetold.testing.evaluation import union
 from twicetold.testing.synthetic import CorpusSpec, generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -223,16 +224,6 @@ def noisy_pairs(clean: list[tuple[str, str, int, int]], rate: float, both: bool)
     return out
 
 
-def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        elif e > s:
-            out.append((s, e))
-    return out
-
-
 def score_planted(pairs: list[Planted], fn: Aligner, cfg: PassageConfig) -> tuple[float, float, float, float, float]:
     """Copy-side recall, precision, F1 (micro), share of passages found in more than one
     piece, and microseconds per pair."""
@@ -240,7 +231,7 @@ def score_planted(pairs: list[Planted], fn: Aligner, cfg: PassageConfig) -> tupl
     us = time_pairs([(p.a, p.b) for p in pairs], fn, cfg)
     hit = true = got = pieces = 0
     for p, passages in zip(pairs, found, strict=True):
-        spans = _union([(q.b_start, q.b_end) for q in passages])
+        spans = union([(q.b_start, q.b_end) for q in passages])
         s, e = p.copy
         true += e - s
         got += sum(y - x for x, y in spans)

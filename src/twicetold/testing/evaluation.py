@@ -54,7 +54,7 @@ def union_length(spans: Iterable[Span]) -> int:
 
 def overlap_length(a: Iterable[Span], b: Iterable[Span]) -> int:
     """Characters covered by both unions."""
-    ua, ub = _union(a), _union(b)
+    ua, ub = union(a), union(b)
     i = j = total = 0
     while i < len(ua) and j < len(ub):
         total += max(0, min(ua[i][1], ub[j][1]) - max(ua[i][0], ub[j][0]))
@@ -65,7 +65,8 @@ def overlap_length(a: Iterable[Span], b: Iterable[Span]) -> int:
     return total
 
 
-def _union(spans: Iterable[Span]) -> list[Span]:
+def union(spans: Iterable[Span]) -> list[Span]:
+    """The spans merged where they overlap or touch, sorted; empty ones dropped."""
     out: list[Span] = []
     for s, e in sorted(spans):
         if out and s <= out[-1][1]:

@@ -1268,17 +1268,23 @@ class _Maker:
         story.count += 1
         host = self.article().split("\n\n")
         g = r.randrange(0, len(host) + 1)
-        start = sum(len(p) + 2 for p in host[:g])
-        text = "\n\n".join([*host[:g], passage, *host[g:]])
+        text = self.plant_spread(story, doc_id, host, g, passage, spec.spread_edit_rate, story_index)
+        return self.finish(doc_id, outlet, day_out, text)
+
+    def plant_spread(self, story: _Story, doc_id: str, host: list[str], at: int, passage: str, rate: float,
+                     number: int) -> str:
+        """``host``'s paragraphs with ``passage`` put before paragraph ``at``; the occurrence
+        is recorded in ``story`` and, for a copy, in the truth (spread story ``number``)."""
+        start = sum(len(par) + 2 for par in host[:at])
         story.occurrences.append((doc_id, start, start + len(passage)))
         if story.origin != doc_id:
             first = story.occurrences[0]
             self.truth.passages.append(PlantedPassage(
                 source_id=story.origin, copy_id=doc_id, source_start=first[1], source_end=first[2],
-                copy_start=start, copy_end=start + len(passage), edit_rate=spec.spread_edit_rate,
-                group=-1 - story_index, kind="spread",
+                copy_start=start, copy_end=start + len(passage), edit_rate=rate,
+                group=-1 - number, kind="spread",
             ))
-        return self.finish(doc_id, outlet, day_out, text)
+        return "\n\n".join([*host[:at], passage, *host[at:]])
 
     def wire(self, n_groups: int, size: int, words: tuple[int, int], max_edit: float) -> Iterator[dict[str, Any]]:
         """Wire groups (see ``iter_wire_groups``): every document is one group's wire paragraph,
@@ -1308,16 +1314,7 @@ class _Maker:
             at = r.randrange(0, len(host) + 1)
             if at > 0 and r.random() < 0.5:
                 host[0] = self.dateline(day_out) + " " + host[0]
-            start = sum(len(par) + 2 for par in host[:at])
-            text = "\n\n".join([*host[:at], passage, *host[at:]])
-            story.occurrences.append((doc_id, start, start + len(passage)))
-            if story.origin != doc_id:
-                first = story.occurrences[0]
-                self.truth.passages.append(PlantedPassage(
-                    source_id=story.origin, copy_id=doc_id, source_start=first[1], source_end=first[2],
-                    copy_start=start, copy_end=start + len(passage), edit_rate=rate,
-                    group=-1 - number[g], kind="spread",
-                ))
+            text = self.plant_spread(story, doc_id, host, at, passage, rate, number[g])
             yield self.finish(doc_id, outlet, day_out, text)
 
     def run(self) -> Iterator[dict[str, Any]]:
