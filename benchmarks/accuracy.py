@@ -67,7 +67,7 @@ def pan() -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--anchors", choices=["words", "letters"], default=PassageConfig.anchors)
+    parser.add_argument("--anchors", choices=["auto", "words", "letters"], default=PassageConfig.anchors)
     parser.add_argument("--min-evidence", type=float, default=PassageConfig.min_evidence)
     args = parser.parse_args()
     global CONFIG

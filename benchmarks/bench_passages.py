@@ -35,8 +35,8 @@ def main() -> None:
     parser.add_argument("--ocr", action="store_true", help="character noise on half of the plantings")
     parser.add_argument("--ocr-rate", type=float, default=0.02,
                         help="with --ocr, errors per character (default 0.02; real OCR: 0.05-0.15)")
-    parser.add_argument("--anchors", choices=["words", "letters"], default="words",
-                        help="what alignment anchors on (letters: for OCR'd text)")
+    parser.add_argument("--anchors", choices=["auto", "words", "letters"], default="auto",
+                        help="what alignment anchors on (auto: letters for text laid out as OCR'd print)")
     parser.add_argument("--realistic", action="store_true",
                         help="chance overlaps as in news: a Zipf vocabulary and stock phrases")
     args = parser.parse_args()

@@ -501,8 +501,51 @@ def test_a_scan_on_letters_finds_ocr_copies_that_words_break(tmp_path: Path) -> 
 
     on_letters, on_words = recall("letters"), recall("words")
     assert on_letters >= 0.9 and on_letters > on_words + 0.2, (on_letters, on_words)
+    # The default (anchors="auto") sees print set in columns and takes letters.
+    default = scan([path])
+    assert default.run["anchors"] == "letters" and "inside hyphenated words" in default.run["anchors_decided_on"]
+    assert default.pairs == scan([path], ScanConfig(passages=PassageConfig(anchors="letters"))).pairs
     # Letter grams spilled to disk past the memory budget make the same pairs.
     roomy = scan([path], ScanConfig(passages=PassageConfig(anchors="letters")))
     tight = scan([path], ScanConfig(passages=PassageConfig(anchors="letters"), memory_budget_mb=1))
     assert tight.run["counts"]["bytes_spilled_to_disk"] > roomy.run["counts"]["bytes_spilled_to_disk"] == 0
     assert tight.pairs == roomy.pairs
+
+
+# ------------------------------------------------------------ anchors="auto" (normalize.layout)
+
+
+def test_layout_reads_lines_broken_inside_words_as_ocr() -> None:
+    from twicetold.normalize import OCR_BREAK_SHARE, layout
+
+    rng = random.Random(4)
+    column = ocr(rng, prose(rng, 400), 0.05)
+    seen = layout([column])
+    assert seen.looks_like_ocr and seen.hyphenated_breaks >= 3
+    assert not layout([prose(rng, 400)]).looks_like_ocr  # typed text: no line breaks at all
+    hard_wrapped = "\n".join(prose(rng, 8) for _ in range(200))  # lines broken between words
+    assert layout([hard_wrapped]).line_breaks == 199 and not layout([hard_wrapped]).looks_like_ocr
+    # Two compound words wrapped at a line end are not print in columns, nor a rare one in many lines.
+    assert not layout(["a well-\nknown text", "the long-\nawaited reply"]).looks_like_ocr
+    breaks = int(3 / OCR_BREAK_SHARE) + 200
+    rare = "well-\nknown " * 3 + "\n".join(["line"] * breaks)
+    assert not layout([rare]).looks_like_ocr
+    assert layout(["well-\nknown " * 3]).looks_like_ocr
+
+
+def test_auto_anchors_follow_the_layout_in_align_and_in_a_scan(tmp_path: Path) -> None:
+    from twicetold import PassageConfig, ScanConfig, align, scan
+
+    rng = random.Random(8)
+    shared = prose(rng, 60)
+    a, b = prose(rng, 40) + " " + ocr(rng, shared, 0.08), ocr(rng, shared, 0.08) + " " + prose(rng, 30)
+    auto = align(a, b)
+    assert auto == align(a, b, PassageConfig(anchors="letters")) and len(auto) == 1
+    clean_a, clean_b = prose(rng, 30) + " " + shared, shared + " " + prose(rng, 30)
+    assert align(clean_a, clean_b) == align(clean_a, clean_b, PassageConfig(anchors="words"))
+    # A scan decides once, for the corpus, and says so in run.json.
+    (tmp_path / "a.txt").write_text(clean_a)
+    (tmp_path / "b.txt").write_text(clean_b)
+    run = scan([tmp_path]).run
+    assert run["anchors"] == "words" and run["anchors_decided_on"].startswith("0 of 0 line breaks")
+    assert "anchors_decided_on" not in scan([tmp_path], ScanConfig(passages=PassageConfig(anchors="words"))).run

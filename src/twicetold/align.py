@@ -21,7 +21,8 @@ cruelle") needs more length to count. ``PassageConfig.min_length`` stays a floor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +33,7 @@ from . import _kernels
 from .candidates import ShingleCounts
 from .config import PassageConfig
 from .model import Passage
-from .normalize import Tokens, dense_counts, tokenize
+from .normalize import Layout, Tokens, dense_counts, layout, tokenize
 
 if TYPE_CHECKING:
     from .letters import LetterText
@@ -265,6 +266,8 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
     (1, 10, 0, 1.0)
     """
     cfg = config or PassageConfig()
+    if cfg.anchors == "auto":
+        cfg = decide_anchors(cfg, [t if isinstance(t, str) else t.text for t in (a, b)])[0]
     n = cfg.ngram
     letters = cfg.anchors == "letters"
     if isinstance(a, str) or (letters and a.letters is None):
@@ -281,6 +284,16 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
                    for p in _align(b, a, cfg)]
         return sorted(swapped, key=lambda p: (p.a_start, p.b_start))
     return _align(a, b, cfg)
+
+
+def decide_anchors(config: PassageConfig, texts: Iterable[str]) -> tuple[PassageConfig, Layout | None]:
+    """``config`` with ``anchors="auto"`` decided on ``texts``: ``letters`` when they are laid
+    out as OCR'd print (``normalize.layout``), else ``words``; and the layout it was decided on
+    (None when ``config`` did not say ``auto``)."""
+    if config.anchors != "auto":
+        return config, None
+    seen = layout(texts)
+    return replace(config, anchors="letters" if seen.looks_like_ocr else "words"), seen
 
 
 def _align_letters(a: AlignedText, b: AlignedText, cfg: PassageConfig) -> list[Passage]:

@@ -120,9 +120,10 @@ def memory_options(f: F) -> F:
 def passage_options(f: F) -> F:
     """Options of passage finding (an index stores them when it is created)."""
     for option in reversed([
-        click.option("--anchors", type=click.Choice(["words", "letters"]), default="words", show_default=True,
+        click.option("--anchors", type=click.Choice(["auto", "words", "letters"]), default="auto", show_default=True,
                      help="What alignment anchors on: word n-grams, or letters alone with a character-level "
-                          "alignment (for OCR'd text: split and merged words, misread letters)."),
+                          "alignment (for OCR'd text: split and merged words, misread letters); auto: letters "
+                          "when lines break inside hyphenated words, as in OCR'd print."),
         click.option("--ngram", default=3, show_default=True, help="Words per anchor n-gram inside an alignment."),
         click.option("--max-df", default=250, show_default=True,
                      help="Shingles in more documents than this are boilerplate: they make no candidate pairs."),

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 
 KeepRule = Literal["earliest", "longest", "first"]
-Anchors = Literal["words", "letters"]
+Anchors = Literal["auto", "words", "letters"]
 
 
 def _check(cond: bool, message: str, hint: str | None = None) -> None:
@@ -91,10 +91,11 @@ class PassageConfig:
     """Reused passages.
 
     - ``anchors``: what alignment anchors on: ``words`` (word n-grams, for text typed or
-      published digitally) or ``letters`` (letter k-grams over the letters alone, then a
+      published digitally), ``letters`` (letter k-grams over the letters alone, then a
       character-level alignment: for OCR'd text, whose split and merged words and misread
       letters break word n-grams; documents sharing letter grams are then candidate pairs
-      too; see ``letters``).
+      too; see ``letters``) or ``auto``: letters when the corpus is laid out as OCR'd print
+      (lines that break inside hyphenated words, ``normalize.layout``), else words.
     - ``ngram``: words per anchor n-gram inside an alignment (small, to survive edits).
     - ``max_df``: a shingle (``SketchConfig.shingle_size`` words) found in more than this many
       documents is ignored as boilerplate when looking for candidate pairs; the default still
@@ -117,7 +118,7 @@ class PassageConfig:
       passages are left out unless ``keep_boilerplate``.
     """
 
-    anchors: Anchors = "words"
+    anchors: Anchors = "auto"
     ngram: int = 3
     max_df: int = 250
     min_shared: int = 2
@@ -132,7 +133,8 @@ class PassageConfig:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        _check(self.anchors in ("words", "letters"), f"unknown anchors {self.anchors!r}", "use words or letters")
+        _check(self.anchors in ("auto", "words", "letters"), f"unknown anchors {self.anchors!r}",
+               "use auto, words or letters")
         _check(1 <= self.ngram <= 16, f"passage ngram must be 1..16, got {self.ngram}")
         _check(self.max_df >= 2, f"max_df must be at least 2, got {self.max_df}")
         _check(self.min_shared >= 1, f"min_shared must be positive, got {self.min_shared}")

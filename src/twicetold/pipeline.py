@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pyarrow.compute as pc
 
 from . import _kernels, _warmup, hubs, readers
-from .align import AlignedText, align
+from .align import AlignedText, align, decide_anchors
 from .atomic import atomic_path, check_destination
 from .candidates import Candidates, ShingleCounts, letter_gram_pairs, shared_shingle_pairs
 from .cluster import Components, CorpusInfo, KnownTexts, PassageReport, Piece, components, keep_order, passage_clusters
@@ -33,11 +33,14 @@ from .config import PassageConfig, ScanConfig, SketchConfig
 from .errors import TwicetoldError
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Occurrence, Pair, Passage, PassageCluster, sort_key_date
+from .normalize import Layout
 from .outputs import gc_paused, write_jsonl
 from .pairs import KIND_RANK, first_is_a, scan_order
 from .quotes import quote_spans
 from .sketch import Features, Shingles, featurize
 from .store import Spill, TextStore
+
+LAYOUT_SAMPLE = 2_000  # documents whose layout decides anchors="auto"
 
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(stage, done, total)``; ``total`` is None while it is unknown."""
@@ -192,6 +195,19 @@ def _with_letter_candidates(cands: Candidates, corpus: _Corpus, cfg: ScanConfig,
     return replace(cands, pairs=pairs, shared=shared)
 
 
+def _decide_anchors(cfg: ScanConfig, corpus: _Corpus, report: Progress) -> tuple[ScanConfig, Layout | None]:
+    """``cfg`` with ``anchors="auto"`` decided on the layout of up to ``LAYOUT_SAMPLE`` of the
+    corpus's documents, spread over it (``align.decide_anchors``)."""
+    if not cfg.passages.enabled or cfg.passages.anchors != "auto":
+        return cfg, None
+    n = len(corpus)
+    sample = np.unique(np.linspace(0, n - 1, min(n, LAYOUT_SAMPLE)).astype(np.int64))
+    passages, seen = decide_anchors(cfg.passages, (corpus.store.get(int(i)) for i in sample))
+    if passages.anchors == "letters":
+        _warmup.warm_up(_warmup.needed(json_lines=False, passages=False, letters=True), cfg.n_workers, report)
+    return replace(cfg, passages=passages), seen
+
+
 def _exact_edges(content: npt.NDArray[np.uint64], usable: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """Each document with the same content hash as an earlier one, linked to the first."""
     idx = np.flatnonzero(usable)
@@ -312,6 +328,7 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
             report("read", len(corpus), len(corpus))
         n = len(corpus)
         usable = features.n_tokens > 0
+        cfg, layout = _decide_anchors(cfg, corpus, report)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-near") as side:
             # Near duplicates and their clusters (serial code, mostly outside the GIL) run beside
             # the passage candidates' parallel kernels, on the cores those leave idle.
@@ -340,6 +357,8 @@ def _stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | None,
         run = {
             "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
             "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
+            **({"anchors": cfg.passages.anchors} if cfg.passages.enabled else {}),
+            **({"anchors_decided_on": str(layout)} if layout is not None else {}),
             "counts": {
                 "documents": n,
                 "documents_without_words": int(n - usable.sum()),
