@@ -214,13 +214,13 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
 # too. This script makes a worker press it, in the middle of alignment.
 CTRL_C_IN_ALIGNMENT = """
 import os, signal, sys
-from twicetold import pipeline
-pipeline.PARALLEL_MIN_PAIRS = 1
-align_chunk = pipeline._align_chunk
-def pressed(job):
+from twicetold import passages
+passages.PARALLEL_MIN_PAIRS = 1
+align_chunk = passages._align_chunk
+def pressed(job, chunk):
     os.killpg(0, signal.SIGINT)
-    return align_chunk(job)
-pipeline._align_chunk = pressed
+    return align_chunk(job, chunk)
+passages._align_chunk = pressed
 from twicetold.cli import main
 main(sys.argv[1:])
 """

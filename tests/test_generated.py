@@ -82,12 +82,12 @@ def write_truth_summary(path: Path) -> None:  # pragma: no cover - a helper for 
 
 def test_results_are_identical_with_one_or_two_workers(generated: tuple[twicetold.ScanResult, Truth],
                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from twicetold import pipeline
+    from twicetold import passages
 
     path = tmp_path / "corpus.jsonl"
     write_corpus(SPEC, path)
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_PAIRS", 1)  # take the forked path even here
-    monkeypatch.setattr(pipeline, "ALIGN_CHUNK", 37)
+    monkeypatch.setattr(passages, "PARALLEL_MIN_PAIRS", 1)  # take the forked path even here
+    monkeypatch.setattr(passages, "ALIGN_CHUNK", 37)
 
     def key(r: twicetold.ScanResult) -> list[tuple[object, ...]]:
         return [(p.a, p.b, p.kind, p.jaccard, p.direction, tuple(p.passages)) for p in r.pairs]
@@ -108,13 +108,13 @@ def test_passage_texts_come_back_through_the_shared_buffer(generated: tuple[twic
     pairs; a text that does not fit in what is left of its region comes back as a string. With
     the room the documents' sizes give, or a tenth of it (so most do not fit): the same
     occurrences and texts as the in-process scan."""
-    from twicetold import cluster, pipeline
+    from twicetold import cluster, passages
     from twicetold.store import TextStore
 
     path = tmp_path / "corpus.jsonl"
     write_corpus(SPEC, path)
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_PAIRS", 1)
-    monkeypatch.setattr(pipeline, "ALIGN_CHUNK", 37)
+    monkeypatch.setattr(passages, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(passages, "ALIGN_CHUNK", 37)
     sizes = TextStore.sizes
     monkeypatch.setattr(TextStore, "sizes", lambda self: (sizes(self) * room_share).astype(np.int64))
     kinds: list[tuple[int, int]] = []
@@ -186,21 +186,21 @@ def test_spilling_to_disk_past_the_memory_budget_changes_no_result(
 
 
 def test_alignment_chunks_cover_every_pair_in_order_and_shrink_toward_the_end() -> None:
-    from twicetold import pipeline
+    from twicetold import passages
 
     pairs = [(i, i + 1) for i in range(12_345)]
-    chunks = pipeline._chunks(pairs, workers=2)
+    chunks = passages._chunks(pairs, workers=2)
     assert [p for c in chunks for p in c] == pairs
     sizes = [len(c) for c in chunks]
-    assert max(sizes) == pipeline.ALIGN_CHUNK
+    assert max(sizes) == passages.ALIGN_CHUNK
     assert sizes == sorted(sizes, reverse=True)
-    assert sizes[-2] == pipeline.ALIGN_MIN_CHUNK  # the workers' last chunks are small
-    assert pipeline._chunks([], workers=2) == []
+    assert sizes[-2] == passages.ALIGN_MIN_CHUNK  # the workers' last chunks are small
+    assert passages._chunks([], workers=2) == []
 
 
 def test_a_scan_lets_the_shingles_go_once_the_candidates_are_found(tmp_path: Path) -> None:
     from twicetold.config import NearConfig, ScanConfig
-    from twicetold.pipeline import run_pipeline
+    from twicetold.plan import run_stages
 
     path = tmp_path / "corpus.jsonl"
     write_corpus(CorpusSpec(n_docs=200, seed=5, mean_chars=1500, partial_rate=0.2), path)
@@ -208,7 +208,7 @@ def test_a_scan_lets_the_shingles_go_once_the_candidates_are_found(tmp_path: Pat
     pairs: dict[tuple[bool, bool], list[tuple[str, str, float | None]]] = {}
     for keep in (True, False):
         for exact in (True, False):
-            with run_pipeline([path], ScanConfig(near=NearConfig(exact_jaccard=exact)), keep_shingles=keep) as st:
+            with run_stages([path], ScanConfig(near=NearConfig(exact_jaccard=exact)), keep_shingles=keep) as st:
                 kept[keep, exact] = len(st.features.shingles)
                 pairs[keep, exact] = [(p.a, p.b, p.jaccard_exact) for p in st.passages.pairs]
     # Let go only when nothing after the candidates needs them (--exact-jaccard does).

@@ -11,7 +11,7 @@ import pytest
 from twicetold import hubs
 from twicetold.align import align
 from twicetold.config import ScanConfig
-from twicetold.pipeline import scan
+from twicetold.plan import scan
 from twicetold.testing.synthetic import load_truth, write_wire_groups
 
 

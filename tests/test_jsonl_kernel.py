@@ -14,7 +14,7 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from twicetold import _jsonl, pipeline, readers
+from twicetold import _jsonl, corpus, plan, readers
 from twicetold.config import ReadConfig, ScanConfig
 from twicetold.sketch import Features, featurize
 
@@ -176,7 +176,7 @@ def test_fast_reader_gives_the_careful_readers_documents(tmp_path: Path, seed: i
 def test_features_of_clean_and_careful_blocks_are_one_batchs(tmp_path: Path, workers: int,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Clean blocks come sketched by the reader thread that parsed them, the others are
-    sketched by the pipeline: in document order, the features are those of all the texts
+    sketched by the scan: in document order, the features are those of all the texts
     sketched as one batch."""
     rng = random.Random(7)
     words = ["wire", "report", "said", "the", "minister", "on", "tuesday", "in", "a", "statement"]
@@ -187,14 +187,14 @@ def test_features_of_clean_and_careful_blocks_are_one_batchs(tmp_path: Path, wor
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.setattr(readers, "JSONL_BLOCK_BYTES", 4096)
     sketched_by_readers: list[int] = []
-    block = pipeline._Corpus.sketch_block
+    block = corpus.Corpus.sketch_block
 
     def counted(self: Any, batch: readers.DocumentBatch) -> Features:
         sketched_by_readers.append(len(batch))
         return block(self, batch)
 
-    monkeypatch.setattr(pipeline._Corpus, "sketch_block", counted)
-    with pipeline.run_pipeline([path], ScanConfig(workers=workers)) as state:
+    monkeypatch.setattr(corpus.Corpus, "sketch_block", counted)
+    with plan.run_stages([path], ScanConfig(workers=workers)) as state:
         assert 0 < sum(sketched_by_readers) < len(state.corpus) == 399
         texts = [state.text(i) for i in range(len(state.corpus))]
         one = featurize(texts, state.config.sketch)
@@ -213,7 +213,7 @@ def test_texts_reread_in_place_are_the_texts_read(tmp_path: Path, variant: str) 
     import zstandard
 
     from twicetold.config import ScanConfig
-    from twicetold.pipeline import run_pipeline
+    from twicetold.plan import run_stages
 
     rng = random.Random(7)
     rows = [{"id": f"d{n}", "text": random_text(rng) + " some words", "big": 10**30 if n == 3 else n}
@@ -224,7 +224,7 @@ def test_texts_reread_in_place_are_the_texts_read(tmp_path: Path, variant: str) 
         data = b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8")
     path = tmp_path / ("c.jsonl.zst" if variant == "zst" else "c.jsonl")
     path.write_bytes(zstandard.ZstdCompressor().compress(data) if variant == "zst" else data)
-    with run_pipeline([path], ScanConfig()) as state:
+    with run_stages([path], ScanConfig()) as state:
         got = {r.id: state.text(i) for i, r in enumerate(state.corpus.records)}
         in_place = bool(state.corpus.store._inputs)
     assert in_place == (variant != "zst")

@@ -18,7 +18,7 @@ import pytest
 import twicetold
 from twicetold import outputs
 from twicetold.errors import OutputError
-from twicetold.model import Cluster, InputProblem, Pair, Passage, TableRows
+from twicetold.model import Cluster, DocumentRecord, InputProblem, Pair, Passage, ScanResult, TableRows
 from twicetold.outputs import (
     CLUSTERS_SCHEMA,
     MAX_PROBLEMS_RECORDED,
@@ -29,7 +29,6 @@ from twicetold.outputs import (
     document_rows,
     write_results,
 )
-from twicetold.pipeline import DocumentRecord, ScanResult
 
 TABLES = ("pairs", "clusters", "documents", "passages", "passage_clusters")
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import twicetold
 from twicetold import outputs
 from twicetold.config import ScanConfig
-from twicetold.pipeline import DocumentRecord, ScanResult
+from twicetold.model import DocumentRecord, ScanResult
 
 # deadline=None: the first example compiles (or loads) the Numba kernels.
 SETTINGS: dict[str, Any] = {"derandomize": True, "deadline": None, "database": None,

@@ -144,7 +144,7 @@ def test_quote_spans_agree_with_a_regular_expression() -> None:
 def test_passage_texts_from_alignment_equal_texts_read_again(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Passage clustering takes the passage texts and quotations that alignment cut out
     (``KnownTexts``); without them it reads the texts itself: the same report either way."""
-    from twicetold import pipeline
+    from twicetold import plan
 
     seen = []
 
@@ -154,7 +154,7 @@ def test_passage_texts_from_alignment_equal_texts_read_again(corpus: Path, monke
                                                                                       known), known))
         return seen[-1][1]
 
-    monkeypatch.setattr(pipeline, "passage_clusters", both_ways)
+    monkeypatch.setattr(plan, "passage_clusters", both_ways)
     result = twicetold.scan([corpus])
     (by_reading, from_alignment, known), = seen
     assert known.spans and known.quotes and any(o.quoted for o in result.occurrences)

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .align import align
     from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
+    from .dedup import dedup
     from .errors import ConfigError, InputError, OutputError, TwicetoldError
-    from .model import Cluster, Document, InputProblem, Pair, Passage
+    from .executor import Executor, LocalExecutor
+    from .model import Cluster, DedupResult, Document, InputProblem, Pair, Passage, ScanResult
     from .normalize import tokenize
     from .outputs import write_results
-    from .pipeline import DedupResult, ScanResult, dedup, scan
+    from .plan import scan
     from .readers import read_documents
 
 # The public names and the module each lives in. They are imported on first use (PEP 562), so
@@ -32,10 +34,12 @@ _HOMES = {
     "align": "align",
     **dict.fromkeys(("NearConfig", "PassageConfig", "ReadConfig", "ScanConfig", "SketchConfig"), "config"),
     **dict.fromkeys(("ConfigError", "InputError", "OutputError", "TwicetoldError"), "errors"),
-    **dict.fromkeys(("Cluster", "Document", "InputProblem", "Pair", "Passage"), "model"),
+    **dict.fromkeys(("Cluster", "DedupResult", "Document", "InputProblem", "Pair", "Passage", "ScanResult"), "model"),
+    **dict.fromkeys(("Executor", "LocalExecutor"), "executor"),
     "tokenize": "normalize",
     "write_results": "outputs",
-    **dict.fromkeys(("DedupResult", "ScanResult", "dedup", "scan"), "pipeline"),
+    "scan": "plan",
+    "dedup": "dedup",
     "read_documents": "readers",
 }
 
@@ -73,8 +77,10 @@ __all__ = [
     "ConfigError",
     "DedupResult",
     "Document",
+    "Executor",
     "InputError",
     "InputProblem",
+    "LocalExecutor",
     "NearConfig",
     "OutputError",
     "Pair",

@@ -35,11 +35,12 @@ from rich.text import Text
 from . import __version__
 from .atomic import check_destination
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
+from .dedup import dedup
 from .errors import TwicetoldError
 from .explain import explain
-from .model import InputProblem, jsonable
+from .model import DedupResult, InputProblem, ScanResult, jsonable
 from .outputs import write_results
-from .pipeline import DedupResult, ScanResult, dedup, scan
+from .plan import scan
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True, soft_wrap=True)  # messages unwrapped: paths stay whole in logs

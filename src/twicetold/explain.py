@@ -1,7 +1,7 @@
 """Explain a pair: the passages with their differences marked and the parameters that admitted
 them, or, for "why didn't these two match?", the stage that dropped the pair and why.
 
-Every verdict is read from one run of the same pipeline ``scan`` uses (``run_pipeline``), so
+Every verdict is read from one run of the same stages ``scan`` uses (``plan.run_stages``), so
 an explanation cannot disagree with the results.
 """
 
@@ -19,7 +19,8 @@ from .config import ScanConfig
 from .errors import InputError
 from .lsh import bands_for
 from .model import Pair, Passage
-from .pipeline import PipelineState, _ordered, run_pipeline
+from .pairs import ordered
+from .plan import ScanState, run_stages
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Difference:
 
 @dataclass
 class Explanation:
-    """Why a pair was or was not reported: one verdict per stage in pipeline order, the
+    """Why a pair was or was not reported: one verdict per stage in the order they run, the
     reported pair if any, and each passage's word-level differences."""
 
     a: str
@@ -92,17 +93,17 @@ def word_differences(a: str, b: str) -> list[Difference]:
 
 
 def explain(inputs: Sequence[str | os.PathLike[str]], a: str, b: str, config: ScanConfig | None = None) -> Explanation:
-    """Explain what the pipeline did with documents ``a`` and ``b`` of the corpus ``inputs``.
+    """Explain what a scan did with documents ``a`` and ``b`` of the corpus ``inputs``.
 
     Raises ``InputError`` when either id is not in the corpus (naming the input problems, if
     any, that mention it).
     """
     cfg = config or ScanConfig()
-    with run_pipeline(inputs, cfg) as st:
+    with run_stages(inputs, cfg) as st:
         return _explain(st, a, b)
 
 
-def _explain(st: PipelineState, a_id: str, b_id: str) -> Explanation:
+def _explain(st: ScanState, a_id: str, b_id: str) -> Explanation:
     cfg = st.config
     rows = []
     for doc_id in (a_id, b_id):
@@ -138,7 +139,7 @@ def _explain(st: PipelineState, a_id: str, b_id: str) -> Explanation:
                                                 "with the canonical member only"))
     if cfg.passages.enabled:
         verdicts.append(_candidate_verdict(st, i, j))
-    first, second = _ordered(i, j, st.corpus)  # the pair's a and b, as scan orders them
+    first, second = ordered(i, j, st.corpus.records, st.corpus.order_dates)  # the pair's a and b, as scan orders them
     ta, tb = st.text(first), st.text(second)
     dropped: list[tuple[Passage, str]] = []
     if cfg.passages.enabled:
@@ -170,7 +171,7 @@ def _explain(st: PipelineState, a_id: str, b_id: str) -> Explanation:
     return Explanation(a_id, b_id, reported is not None, verdicts, reported, differences, dropped, params)
 
 
-def _candidate_verdict(st: PipelineState, i: int, j: int) -> Verdict:
+def _candidate_verdict(st: ScanState, i: int, j: int) -> Verdict:
     """How many shingles the two share, and how many of those are rare enough to count."""
     f, cfg = st.features, st.config.passages
     shared = np.intersect1d(f.shingle_set(i), f.shingle_set(j))

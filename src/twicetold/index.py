@@ -82,10 +82,9 @@ from .cluster import CorpusInfo, passage_clusters
 from .config import NearConfig, PassageConfig, ReadConfig, ScanConfig, SketchConfig
 from .errors import IndexBusyError, IndexDamagedError, IndexSchemaError, InputError, OutputError, TwicetoldError
 from .lsh import bands_for
-from .model import Document, InputProblem, Pair, Passage, sort_key_date
+from .model import Document, InputProblem, Pair, Passage, Progress, sort_key_date
 from .normalize import dense_counts, tokenize
-from .pairs import KIND_RANK, first_is_a
-from .pipeline import Progress
+from .pairs import KIND_RANK, first_is_a, pair_kind
 from .sketch import Features, content_hash, featurize, shingle_set
 
 APPLICATION_ID = 0x54775454  # "TwTT" in the SQLite header: tells a twicetold index from other databases
@@ -990,13 +989,8 @@ class Index:
         jaccard = np.count_nonzero(sigs == query.signature, axis=1) / sigs.shape[1]
         pairs: list[Pair] = []
         for k, c in enumerate(found):
-            if c.doc in exact:
-                kind = "exact"
-            elif c.doc in banded and c.n_tokens > 0 and jaccard[k] >= cfg.near.threshold:
-                kind = "near"
-            elif c.doc in partial:
-                kind = "partial"
-            else:
+            near = c.doc in banded and c.n_tokens > 0 and bool(jaccard[k] >= cfg.near.threshold)
+            if not (c.doc in exact or near or c.doc in partial):
                 continue  # a band collision that did not verify
             query_first = first_is_a(query.id, query.date_key, c.id, c.date_key)
             passages: list[Passage] = []
@@ -1004,7 +998,8 @@ class Index:
                 other = AlignedText.of(c.text, cfg.passages.ngram, counts)
                 passages = align(query.aligned, other, cfg.passages) if query_first \
                     else align(other, query.aligned, cfg.passages)
-            if kind == "partial" and not passages:
+            kind = pair_kind(c.doc in exact, near, bool(passages))
+            if kind is None:
                 continue
             exact_j = None
             if cfg.near.exact_jaccard:

@@ -1,4 +1,4 @@
-"""Plain data passed between the pipeline stages.
+"""Plain data passed between the stages, and what a scan gives back (``ScanResult``).
 
 Offsets everywhere are Python string indices (code points) into ``Document.text``,
 half-open ``[start, end)``: ``text[start:end]`` is the span (see the README's offsets contract).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
@@ -16,6 +17,9 @@ from typing import Any, TypeVar, overload
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+
+Progress = Callable[[str, int, int | None], None]
+"""Called as ``progress(stage, done, total)``; ``total`` is None while it is unknown."""
 
 
 def sort_key_date(value: str | None) -> str | None:
@@ -180,6 +184,51 @@ class PassageCluster:
     origin: str | None
     boilerplate: float
     text: str
+
+
+@dataclass
+class DocumentRecord:
+    """What the outputs say about one document (its text stays in the input)."""
+
+    id: str
+    source: str | None
+    date: str | None
+    length: int
+    encoding: str
+    warnings: list[str]
+    meta: dict[str, Any]
+    origin: str
+    cluster: int | None = None
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found: documents, pairs, clusters, and the run record (``run.json``)."""
+
+    documents: list[DocumentRecord]
+    pairs: list[Pair]
+    clusters: list[Cluster]
+    problems: list[InputProblem]
+    run: dict[str, Any] = field(default_factory=dict)
+    # Passage occurrences and clusters: ``model.TableRows`` after a scan (columns, made
+    # objects when read), or any list of them.
+    occurrences: Sequence[Occurrence] = field(default_factory=list)
+    passage_clusters: Sequence[PassageCluster] = field(default_factory=list)
+
+    def pair_counts(self) -> dict[str, int]:
+        from .pairs import KIND_RANK  # pairs builds on this module
+
+        counts = Counter(p.kind for p in self.pairs)
+        return {k: counts.get(k, 0) for k in KIND_RANK}
+
+
+@dataclass
+class DedupResult:
+    """What ``dedup`` kept and removed: ``removed`` maps each removed id to the kept id."""
+
+    kept: int
+    removed: dict[str, str]
+    scan: ScanResult
 
 
 def string_buffers(array: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:

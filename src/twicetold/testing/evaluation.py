@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..pipeline import ScanResult
+from ..model import ScanResult
 
 Span = tuple[int, int]
 
