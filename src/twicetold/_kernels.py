@@ -145,6 +145,15 @@ def band_keys(signatures, bands, rows):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def _run_end(sorted_keys, i):  # type: ignore[no-untyped-def]
+    """End of the run of keys equal to ``sorted_keys[i]``."""
+    j = i + 1
+    while j < sorted_keys.shape[0] and sorted_keys[j] == sorted_keys[i]:
+        j += 1
+    return j
+
+
+@njit(cache=True, nogil=True)
 def bucket_pairs(sorted_keys, order, max_full):  # type: ignore[no-untyped-def]
     """Pairs of documents whose keys are equal, from keys sorted with their document order.
 
@@ -156,9 +165,7 @@ def bucket_pairs(sorted_keys, order, max_full):  # type: ignore[no-untyped-def]
     count = 0
     i = 0
     while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
+        j = _run_end(sorted_keys, i)
         size = j - i
         count += size * (size - 1) // 2 if size <= max_full else size - 1
         i = j
@@ -166,9 +173,7 @@ def bucket_pairs(sorted_keys, order, max_full):  # type: ignore[no-untyped-def]
     k = 0
     i = 0
     while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
+        j = _run_end(sorted_keys, i)
         size = j - i
         if size <= max_full:
             for p in range(i, j):
