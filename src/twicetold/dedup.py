@@ -47,8 +47,8 @@ def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config:
                 rows.append({"removed": m, "kept": c.canonical, "kind": pair.kind if pair else c.kind,
                              "jaccard": pair.jaccard if pair else None})
     keep = {d.id for d in result.documents} - removed.keys()
-    with atomic_path(removed_path, force, is_dir=False, inputs=[input]) as tmp_map, \
-            atomic_path(output, force, is_dir=input_is_dir, inputs=[input], holds="texts") as tmp_out:
+    with atomic_path(removed_path, force, is_dir=False, inputs=[input]) as tmp_map:
         write_jsonl(tmp_map, rows)
-        kept = readers.copy_filtered(input, tmp_out, keep, cfg.read, threads=cfg.n_workers)
+        # The corpus first, the map of what was removed after: a map never stands without it.
+        kept = readers.copy_filtered(input, output, keep, cfg.read, threads=cfg.n_workers, force=force)
     return DedupResult(kept, removed, result)

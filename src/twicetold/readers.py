@@ -29,7 +29,7 @@ import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Container, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -42,6 +42,7 @@ import pyarrow as pa
 import zstandard
 
 from . import _jsonl
+from .atomic import atomic_path
 from .config import ReadConfig
 from .errors import InputError
 from .model import Document, InputProblem, jsonable
@@ -1027,21 +1028,6 @@ def read_documents(inputs: Sequence[str | os.PathLike[str]], config: ReadConfig,
 
 
 @contextmanager
-def _atomic_path(output: str) -> Iterator[str]:
-    """A temporary sibling of ``output`` that replaces it on success and is removed on failure."""
-    parent = os.path.dirname(os.path.abspath(output))
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(output)}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
 def _open_output(path: str, name: str) -> Iterator[io.BufferedIOBase | IO[bytes]]:
     """Open ``path`` for writing, compressed as ``name``'s extension asks (gzip mtime 0: reproducible)."""
     with open(path, "wb") as fh:
@@ -1057,7 +1043,7 @@ def _open_output(path: str, name: str) -> Iterator[io.BufferedIOBase | IO[bytes]
 
 
 def copy_filtered(input: str | os.PathLike[str], output: str | os.PathLike[str],
-                  keep_ids: Container[str], config: ReadConfig, threads: int = 1) -> int:
+                  keep_ids: Container[str], config: ReadConfig, threads: int = 1, *, force: bool = True) -> int:
     """Write the documents of ONE input whose ids are in ``keep_ids`` to ``output``; return their count.
 
     The output has the input's format, columns and row order: JSON Lines and CSV/TSV lines are
@@ -1066,20 +1052,20 @@ def copy_filtered(input: str | os.PathLike[str], output: str | os.PathLike[str],
     bytes as they are. The output's ``.gz``/``.zst`` extension decides compression (not for
     folders or Parquet). Rows skipped as malformed, and binary files, were never documents and
     are not written. Ids are computed by the same code as ``read_documents``. The write is
-    atomic: a temporary sibling renamed into place, removed on any error; an existing output
-    is replaced.
+    atomic (``atomic.atomic_path``): a temporary sibling renamed into place, removed on any
+    error; an existing output is replaced when ``force`` (a folder only if it holds text files).
     """
     path, out = os.fspath(input), os.fspath(output)
     fmt = detect_format(path, config)
     scratch: list[InputProblem] = []  # already reported when the input was read
     records = _records(path, fmt, config, scratch)
-    if fmt == "txtdir":
-        return _copy_txtdir(records, keep_ids, out)
     written = 0
-    with _atomic_path(out) as tmp:
+    with atomic_path(out, force, is_dir=fmt == "txtdir", inputs=[path], holds="texts") as tmp:
+        if fmt == "txtdir":
+            return _copy_txtdir(records, keep_ids, tmp)
         if fmt == "parquet":
-            return _copy_parquet(path, records, keep_ids, tmp)
-        with _open_output(tmp, out) as sink:
+            return _copy_parquet(path, records, keep_ids, str(tmp))
+        with _open_output(str(tmp), out) as sink:
             if fmt == "jsonl":
                 try:
                     return _copy_jsonl(path, keep_ids, config, sink, threads)
@@ -1118,28 +1104,12 @@ def _copy_parquet(path: str, records: Iterator[Record], keep_ids: Container[str]
     return written
 
 
-def _copy_txtdir(records: Iterator[Record], keep_ids: Container[str], out: str) -> int:
-    parent = os.path.dirname(os.path.abspath(out))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(out)}.", suffix=".tmp")
+def _copy_txtdir(records: Iterator[Record], keep_ids: Container[str], out: Path) -> int:
     written = 0
-    try:
-        for doc, (src, rel) in records:
-            if doc is not None and doc.id in keep_ids:
-                dest = os.path.join(tmp, *rel.split("/"))
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                shutil.copyfile(src, dest)
-                written += 1
-        if os.path.exists(out):
-            # A folder cannot be replaced in one rename: move the old one aside first.
-            aside = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(out)}.old.")
-            os.replace(out, os.path.join(aside, "old"))
-            os.replace(tmp, out)
-            shutil.rmtree(aside, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        with suppress(OSError):
-            shutil.rmtree(tmp)
-        raise
+    for doc, (src, rel) in records:
+        if doc is not None and doc.id in keep_ids:
+            dest = out.joinpath(*rel.split("/"))
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+            written += 1
     return written
