@@ -512,25 +512,43 @@ def test_a_scan_on_letters_finds_ocr_copies_that_words_break(tmp_path: Path) -> 
     assert tight.pairs == roomy.pairs
 
 
-# ------------------------------------------------------------ anchors="auto" (normalize.layout)
+# ------------------------------------------------------------ anchors="auto" (normalize.ocr_signs)
 
 
-def test_layout_reads_lines_broken_inside_words_as_ocr() -> None:
-    from twicetold.normalize import OCR_BREAK_SHARE, layout
+def test_lines_broken_inside_words_are_a_sign_of_ocr() -> None:
+    from twicetold.normalize import OCR_BREAK_SHARE, ocr_signs
 
     rng = random.Random(4)
     column = ocr(rng, prose(rng, 400), 0.05)
-    seen = layout([column])
+    seen = ocr_signs([column])
     assert seen.looks_like_ocr and seen.hyphenated_breaks >= 3
-    assert not layout([prose(rng, 400)]).looks_like_ocr  # typed text: no line breaks at all
+    assert not ocr_signs([prose(rng, 400)]).looks_like_ocr  # typed text: no line breaks at all
     hard_wrapped = "\n".join(prose(rng, 8) for _ in range(200))  # lines broken between words
-    assert layout([hard_wrapped]).line_breaks == 199 and not layout([hard_wrapped]).looks_like_ocr
+    assert ocr_signs([hard_wrapped]).line_breaks == 199 and not ocr_signs([hard_wrapped]).looks_like_ocr
     # Two compound words wrapped at a line end are not print in columns, nor a rare one in many lines.
-    assert not layout(["a well-\nknown text", "the long-\nawaited reply"]).looks_like_ocr
+    assert not ocr_signs(["a well-\nknown text", "the long-\nawaited reply"]).looks_like_ocr
     breaks = int(3 / OCR_BREAK_SHARE) + 200
     rare = "well-\nknown " * 3 + "\n".join(["line"] * breaks)
-    assert not layout([rare]).looks_like_ocr
-    assert layout(["well-\nknown " * 3]).looks_like_ocr
+    assert not ocr_signs([rare]).looks_like_ocr
+    assert ocr_signs(["well-\nknown " * 3]).looks_like_ocr
+
+
+def test_words_seen_once_are_a_sign_of_ocr_where_lines_were_joined() -> None:
+    """Misread letters make words seen nowhere else: OCR'd text whose lines were joined (no
+    hyphenated breaks left) still reads as OCR, clean prose of the same size does not, and
+    neither does a corpus too small to tell, nor text in a script without spaces."""
+    from twicetold.normalize import OCR_MIN_WORDS, ocr_signs
+
+    rng = random.Random(5)
+    clean = [prose(rng, 300) for _ in range(int(OCR_MIN_WORDS / 150))]
+    noisy = [ocr(rng, text, 0.08).replace("-\n", "") for text in clean]
+    assert all("\n" not in text for text in noisy)
+    seen = ocr_signs(noisy)
+    assert seen.words >= OCR_MIN_WORDS and seen.looks_like_ocr, str(seen)
+    assert not ocr_signs(clean).looks_like_ocr, str(ocr_signs(clean))
+    assert not ocr_signs(noisy[:20]).looks_like_ocr  # too few words to tell
+    han = "".join(chr(0x4E00 + rng.randrange(20000)) + ("。" if rng.random() < 0.05 else "") for _ in range(200_000))
+    assert ocr_signs([han[k : k + 10_000] for k in range(0, len(han), 10_000)]).words == 0
 
 
 def test_auto_anchors_follow_the_layout_in_align_and_in_a_scan(tmp_path: Path) -> None:
@@ -548,4 +566,5 @@ def test_auto_anchors_follow_the_layout_in_align_and_in_a_scan(tmp_path: Path) -
     (tmp_path / "b.txt").write_text(clean_b)
     run = scan([tmp_path]).run
     assert run["anchors"] == "words" and run["anchors_decided_on"].startswith("0 of 0 line breaks")
+    assert "words seen once" in run["anchors_decided_on"]
     assert "anchors_decided_on" not in scan([tmp_path], ScanConfig(passages=PassageConfig(anchors="words"))).run

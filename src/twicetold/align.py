@@ -33,7 +33,7 @@ from . import _kernels
 from .candidates import ShingleCounts
 from .config import PassageConfig
 from .model import Passage
-from .normalize import Layout, Tokens, dense_counts, layout, tokenize
+from .normalize import OcrSigns, Tokens, dense_counts, ocr_signs, tokenize
 
 if TYPE_CHECKING:
     from .letters import LetterText
@@ -286,13 +286,13 @@ def align(a: AlignedText | str, b: AlignedText | str, config: PassageConfig | No
     return _align(a, b, cfg)
 
 
-def decide_anchors(config: PassageConfig, texts: Iterable[str]) -> tuple[PassageConfig, Layout | None]:
+def decide_anchors(config: PassageConfig, texts: Iterable[str]) -> tuple[PassageConfig, OcrSigns | None]:
     """``config`` with ``anchors="auto"`` decided on ``texts``: ``letters`` when they are laid
-    out as OCR'd print (``normalize.layout``), else ``words``; and the layout it was decided on
-    (None when ``config`` did not say ``auto``)."""
+    out as OCR'd print or read with OCR's errors (``normalize.ocr_signs``), else ``words``; and
+    the signs it was decided on (None when ``config`` did not say ``auto``)."""
     if config.anchors != "auto":
         return config, None
-    seen = layout(texts)
+    seen = ocr_signs(texts)
     return replace(config, anchors="letters" if seen.looks_like_ocr else "words"), seen
 
 

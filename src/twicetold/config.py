@@ -95,7 +95,8 @@ class PassageConfig:
       character-level alignment: for OCR'd text, whose split and merged words and misread
       letters break word n-grams; documents sharing letter grams are then candidate pairs
       too; see ``letters``) or ``auto``: letters when the corpus is laid out as OCR'd print
-      (lines that break inside hyphenated words, ``normalize.layout``), else words.
+      (lines that break inside hyphenated words) or read with OCR's errors (many words
+      seen once), see ``normalize.ocr_signs``; else words.
     - ``ngram``: words per anchor n-gram inside an alignment (small, to survive edits).
     - ``max_df``: a shingle (``SketchConfig.shingle_size`` words) found in more than this many
       documents is ignored as boilerplate when looking for candidate pairs; the default still

@@ -34,12 +34,12 @@ from .errors import TwicetoldError
 from .executor import Executor, LocalExecutor, Storage
 from .lsh import NearPairs, bands_for, near_duplicates
 from .model import Cluster, InputProblem, Progress, ScanResult
-from .normalize import Layout
+from .normalize import OcrSigns
 from .passages import align_pairs, pairs_to_align
 from .sketch import Features
 from .store import Spill
 
-LAYOUT_SAMPLE = 2_000  # documents whose layout decides anchors="auto"
+SIGNS_SAMPLE = 2_000  # documents whose signs of OCR decide anchors="auto"
 
 
 class _Timer:
@@ -80,13 +80,13 @@ def _with_letter_candidates(cands: Candidates, corpus: Corpus, cfg: ScanConfig, 
 
 
 def _decide_anchors(cfg: ScanConfig, corpus: Corpus, executor: Executor, report: Progress
-                    ) -> tuple[ScanConfig, Layout | None]:
-    """``cfg`` with ``anchors="auto"`` decided on the layout of up to ``LAYOUT_SAMPLE`` of the
+                    ) -> tuple[ScanConfig, OcrSigns | None]:
+    """``cfg`` with ``anchors="auto"`` decided on the signs of OCR in up to ``SIGNS_SAMPLE`` of the
     corpus's documents, spread over it (``align.decide_anchors``)."""
     if not cfg.passages.enabled or cfg.passages.anchors != "auto":
         return cfg, None
     n = len(corpus)
-    sample = np.unique(np.linspace(0, n - 1, min(n, LAYOUT_SAMPLE)).astype(np.int64))
+    sample = np.unique(np.linspace(0, n - 1, min(n, SIGNS_SAMPLE)).astype(np.int64))
     passages, seen = decide_anchors(cfg.passages, (corpus.store.get(int(i)) for i in sample))
     if passages.anchors == "letters":
         executor.warm_up(_warmup.needed(json_lines=False, passages=False, letters=True), report)
@@ -181,7 +181,7 @@ def run_stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | No
             features = _read(inputs, cfg, corpus, problems, report)
         n = len(corpus)
         usable = features.n_tokens > 0
-        cfg, layout = _decide_anchors(cfg, corpus, executor, report)
+        cfg, signs = _decide_anchors(cfg, corpus, executor, report)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="twicetold-near") as side:
             # Near duplicates and their clusters (serial code, mostly outside the GIL) run beside
             # the passage candidates' parallel kernels, on the cores those leave idle.
@@ -227,7 +227,7 @@ def run_stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | No
             "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
             "bands_rows": list(bands_for(cfg.near, cfg.sketch.num_perm)),
             **({"anchors": cfg.passages.anchors} if cfg.passages.enabled else {}),
-            **({"anchors_decided_on": str(layout)} if layout is not None else {}),
+            **({"anchors_decided_on": str(signs)} if signs is not None else {}),
             "counts": counts,
             "timings": dict(timer.seconds, total=round(time.time() - started, 4)),
         }
