@@ -95,3 +95,22 @@ def test_explain_and_the_report_mark_the_same_differences() -> None:
     marked = [(a[x.start:x.end], b[y.start:y.end]) for x, y in zip(am, bm, strict=True)]
     assert [(x, y) for _, x, y in changed] == marked
     assert ("replace", "would", "will") in changed and ("insert", "", "main") in changed
+
+
+def test_the_candidates_verdict_is_the_candidates_stage_s_own(tmp_path: Path) -> None:
+    """On OCR'd text documents are also paired on shared letter grams, when too few word
+    shingles survive the noise: explain reads which pairs the stage made, so every reported
+    pair passed it, and the pairs made on letters alone say so."""
+    from twicetold.explain import _explain
+    from twicetold.plan import run_stages
+    from twicetold.testing.synthetic import CorpusSpec, write_corpus
+
+    path = tmp_path / "ocr.jsonl"
+    write_corpus(CorpusSpec(n_docs=150, seed=3, mean_chars=2500, exact_rate=0.0, near_rate=0.0, partial_rate=0.3,
+                            edit_rates=(0.0,), ocr_noise=True, ocr_rate=0.15), path)
+    with run_stages([path]) as st:
+        assert st.config.passages.anchors == "letters"
+        verdicts = [next(v for v in _explain(st, p.a, p.b).verdicts if v.stage == "candidates")
+                    for p in st.passages.pairs if p.kind == "partial"]
+    assert verdicts and all(v.passed for v in verdicts)
+    assert any("letter grams" in v.detail for v in verdicts)

@@ -172,22 +172,30 @@ def _explain(st: ScanState, a_id: str, b_id: str) -> Explanation:
 
 
 def _candidate_verdict(st: ScanState, i: int, j: int) -> Verdict:
-    """How many shingles the two share, and how many of those are rare enough to count."""
+    """Whether the candidates stage paired the two (read from its pairs), and why: how many
+    shingles they share and how many of those are rare enough to count, or letter grams."""
     f, cfg = st.features, st.config.passages
+    pairs = st.candidates.pairs
+    key = (min(i, j) << 32) | max(i, j)
+    keys = (pairs[:, 0] << 32) | pairs[:, 1]
+    at = int(np.searchsorted(keys, key))
+    paired = at < len(keys) and int(keys[at]) == key
     shared = np.intersect1d(f.shingle_set(i), f.shingle_set(j))
     if len(shared) == 0:
-        return Verdict("candidates", False, "no shared shingle")
+        return Verdict("candidates", paired, "shared letter grams (anchors=letters)" if paired else "no shared shingle")
     # Document frequency of each shared shingle over the corpus, as the candidates stage
     # counts it (on the packed postings' 40 high bits).
     high = ~np.uint64(_kernels.DOC_MASK)
     flat, offsets = f.shingles.joined()
-    keys = flat & high
+    keys_ = flat & high
     docs = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    hit = np.isin(keys, shared & high)
-    postings = np.unique(np.stack([keys[hit], docs[hit].astype(np.uint64)], axis=1), axis=0)
+    hit = np.isin(keys_, shared & high)
+    postings = np.unique(np.stack([keys_[hit], docs[hit].astype(np.uint64)], axis=1), axis=0)
     holders, df_of = np.unique(postings[:, 0], return_counts=True)
     df = df_of[np.searchsorted(holders, shared & high)]
     rare = int(np.count_nonzero(df <= cfg.max_df))
-    passed = rare >= cfg.min_shared
-    return Verdict("candidates", passed, f"{len(shared)} shared shingles, {rare} in at most max_df={cfg.max_df} "
-                                         f"documents (min_shared={cfg.min_shared})")
+    why = (f"{len(shared)} shared shingles, {rare} in at most max_df={cfg.max_df} documents "
+           f"(min_shared={cfg.min_shared})")
+    if paired and rare < cfg.min_shared:
+        why += "; paired on shared letter grams (anchors=letters)"
+    return Verdict("candidates", paired, why)
