@@ -47,8 +47,9 @@ def dedup(input: str | os.PathLike[str], output: str | os.PathLike[str], config:
                 rows.append({"removed": m, "kept": c.canonical, "kind": pair.kind if pair else c.kind,
                              "jaccard": pair.jaccard if pair else None})
     keep = {d.id for d in result.documents} - removed.keys()
-    with atomic_path(removed_path, force, is_dir=False, inputs=[input]) as tmp_map:
+    # Both are written in full before either takes its place: a failure leaves neither.
+    with atomic_path(removed_path, force, is_dir=False, inputs=[input]) as tmp_map, \
+            atomic_path(output, force, is_dir=input_is_dir, inputs=[input], holds="texts") as tmp_out:
         write_jsonl(tmp_map, rows)
-        # The corpus first, the map of what was removed after: a map never stands without it.
-        kept = readers.copy_filtered(input, output, keep, cfg.read, threads=cfg.n_workers, force=force)
+        kept = readers.copy_filtered_into(input, tmp_out, keep, cfg.read, threads=cfg.n_workers, name=os.fspath(output))
     return DedupResult(kept, removed, result)

@@ -1055,27 +1055,36 @@ def copy_filtered(input: str | os.PathLike[str], output: str | os.PathLike[str],
     atomic (``atomic.atomic_path``): a temporary sibling renamed into place, removed on any
     error; an existing output is replaced when ``force`` (a folder only if it holds text files).
     """
-    path, out = os.fspath(input), os.fspath(output)
+    path = os.fspath(input)
+    is_dir = detect_format(path, config) == "txtdir"
+    with atomic_path(output, force, is_dir=is_dir, inputs=[path], holds="texts") as tmp:
+        return copy_filtered_into(path, tmp, keep_ids, config, threads, name=os.fspath(output))
+
+
+def copy_filtered_into(input: str | os.PathLike[str], tmp: str | os.PathLike[str], keep_ids: Container[str],
+                       config: ReadConfig, threads: int = 1, *, name: str) -> int:
+    """``copy_filtered`` into ``tmp``, a new file or an empty folder (for a ``.txt`` folder) that
+    the caller renames to ``name`` (whose extension decides compression) when all is written."""
+    path, out = os.fspath(input), Path(tmp)
     fmt = detect_format(path, config)
     scratch: list[InputProblem] = []  # already reported when the input was read
     records = _records(path, fmt, config, scratch)
+    if fmt == "txtdir":
+        return _copy_txtdir(records, keep_ids, out)
+    if fmt == "parquet":
+        return _copy_parquet(path, records, keep_ids, str(out))
     written = 0
-    with atomic_path(out, force, is_dir=fmt == "txtdir", inputs=[path], holds="texts") as tmp:
-        if fmt == "txtdir":
-            return _copy_txtdir(records, keep_ids, tmp)
-        if fmt == "parquet":
-            return _copy_parquet(path, records, keep_ids, str(tmp))
-        with _open_output(str(tmp), out) as sink:
-            if fmt == "jsonl":
-                try:
-                    return _copy_jsonl(path, keep_ids, config, sink, threads)
-                except (OSError, EOFError, zstandard.ZstdError) as exc:
-                    raise InputError(f"{path} cannot be read: {exc}",
-                                     "check that the file is complete and not corrupt") from exc
-            for doc, raw in records:
-                if doc is None or doc.id in keep_ids:
-                    sink.write(raw)
-                    written += doc is not None
+    with _open_output(str(out), name) as sink:
+        if fmt == "jsonl":
+            try:
+                return _copy_jsonl(path, keep_ids, config, sink, threads)
+            except (OSError, EOFError, zstandard.ZstdError) as exc:
+                raise InputError(f"{path} cannot be read: {exc}",
+                                 "check that the file is complete and not corrupt") from exc
+        for doc, raw in records:
+            if doc is None or doc.id in keep_ids:
+                sink.write(raw)
+                written += doc is not None
     return written
 
 
