@@ -8,6 +8,7 @@ import random
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from twicetold.candidates import COUNTED_MIN_DF, ShingleCounts, letter_gram_pairs, shared_shingle_pairs
 from twicetold.sketch import Shingles
@@ -63,6 +64,26 @@ def test_letter_grams_pair_an_ocr_copy_and_nothing_else() -> None:
     texts = [clean, other, noisy]
     got = letter_gram_pairs(texts.__getitem__, len(texts), 250, lambda a: a)
     assert got.pairs.tolist() == [[0, 2]]
+
+
+def test_letter_grams_are_each_texts_sampled_letter_grams_a_part_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import twicetold.candidates as C
+    from twicetold.letters import LetterText
+
+    rng = random.Random(4)
+    texts = ["".join(rng.choice("abcdéß ,-\n漢") for _ in range(rng.randint(0, 120))) for _ in range(23)]
+    monkeypatch.setattr(C, "LETTER_PART", 5)  # five parts, the last one short
+    kept: list[list[int]] = []
+    letter_gram_pairs(texts.__getitem__, len(texts), 250, lambda g: kept.append(g.tolist()) or g)
+    # The reference: each text's letter grams (LetterText), those the sample keeps, part by part.
+    expected = []
+    for first in range(0, len(texts), 5):
+        part = []
+        for text in texts[first : first + 5]:
+            grams = LetterText.of(text, C.LETTER_GRAM).grams.tolist()
+            part.extend(g for g in grams if g % C.LETTER_SAMPLE == 0)
+        expected.append(part)
+    assert kept == expected and any(kept)
 
 
 def test_shingle_counts_are_the_same_counted_a_slice_at_a_time() -> None:

@@ -312,6 +312,177 @@ def test_locate_is_anchors_chains_and_band(seed: int) -> None:
     assert [tuple(r) for r in got.tolist()] == band_ref(base, other, ri, rj, rl, members, bounds, 8, 2)
 
 
+def matches_ref(ga: list[int], gb: list[int], max_occ: int) -> tuple[list[int], list[int]]:
+    """Anchors: every (i, j) with ``ga[i] == gb[j]``, of grams at most ``max_occ`` times in B."""
+    counts = {g: gb.count(g) for g in set(gb)}
+    pairs = [(i, j) for i, g in enumerate(ga) if counts.get(g, 0) <= max_occ for j, h in enumerate(gb) if g == h]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def join_ref(spans: list[tuple[int, int, int, int, int]], gap: int, k: int,
+             min_score: float) -> list[tuple[int, int, int, int, int]]:
+    """Drop spans mostly inside a stronger one on both sides, then join those that follow each
+    other within ``gap`` (or overlap by at most ``k``) while the joined score holds; only
+    spans of ``2 * k`` matched letters or more join."""
+    kept: list[tuple[int, int, int, int, int]] = []
+    for s in sorted(spans, key=lambda s: -s[4]):
+        a0, a1, b0, b1, _ = s
+        if not any(min(a1, t[1]) - max(a0, t[0]) > (a1 - a0) // 2 and min(b1, t[3]) - max(b0, t[2]) > (b1 - b0) // 2
+                   for t in kept):
+            kept.append(s)
+    out: list[tuple[int, int, int, int, int]] = []
+    for s in sorted(kept):
+        if out:
+            c = out[-1]
+            ga, gb = s[0] - c[1], s[2] - c[3]
+            if -k <= ga <= gap and -k <= gb <= gap and min(c[4], s[4]) >= 2 * k:
+                joined = (c[0], max(c[1], s[1]), c[2], max(c[3], s[3]), c[4] + s[4] - max(0, -ga, -gb))
+                if 2 * joined[4] / max(1, joined[1] - joined[0] + joined[3] - joined[2]) >= min_score:
+                    out[-1] = joined
+                    continue
+        out.append(s)
+    return out
+
+
+def sorted_grams(grams: list[int]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32]]:
+    g = np.asarray(grams, dtype=np.uint64)
+    order = np.argsort(g)  # not stable: sorted_matches orders a repeated gram's positions itself
+    return g[order], order.astype(np.int32)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_sorted_matches_match_reference(seed: int) -> None:
+    rng = random.Random(seed)
+    values = [rng.randrange(1 << 64) for _ in range(rng.randint(1, 30))]  # large ones too: compared unsigned
+    ga = [rng.choice(values) for _ in range(rng.randint(0, 80))]
+    gb = [rng.choice(values) for _ in range(rng.randint(0, 80))]
+    max_occ = rng.choice([1, 2, 8])
+    ia, ib = L.sorted_matches(*sorted_grams(ga), *sorted_grams(gb), max_occ)
+    assert (ia.tolist(), ib.tolist()) == matches_ref(ga, gb, max_occ)
+
+
+def random_rows(rng: random.Random, n: int) -> list[tuple[int, int, int, int, int]]:
+    """Alignment rows as band_align gives them: spans near a few diagonals, some empty."""
+    rows = []
+    for _ in range(n):
+        if rng.random() < 0.15:
+            rows.append((0, 0, 0, 0, 0))
+            continue
+        a0, d = rng.randrange(200), rng.choice([0, 0, 3, 40, -20])
+        la, lb = rng.randint(3, 60), rng.randint(3, 60)
+        rows.append((a0, a0 + la, max(0, a0 + d), max(0, a0 + d) + lb, rng.randint(0, min(la, lb))))
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_join_spans_match_reference(seed: int) -> None:
+    rng = random.Random(seed)
+    rows = random_rows(rng, rng.randint(0, 12))
+    gap, k, min_score = rng.choice([5, 30, 144]), rng.choice([3, 8]), rng.choice([0.3, 0.5, 0.8])
+    got = L.join_spans(np.asarray(rows, dtype=np.int64).reshape(-1, 5), gap, k, min_score)
+    assert [tuple(r) for r in got.tolist()] == join_ref([r for r in rows if r[1] > r[0]], gap, k, min_score)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pair_spans_are_located_joined_and_gated(seed: int) -> None:
+    rng = random.Random(seed)
+    base = [rng.randrange(4) for _ in range(rng.randint(10, 150))]
+    other = [rng.randrange(4) for _ in range(rng.randint(0, 30))] + [x if rng.random() < 0.85 else rng.randrange(4)
+                                                                     for x in base]
+    k = 4
+    ga = [hash(tuple(base[t : t + k])) & M64 for t in range(len(base) - k + 1)]
+    gb = [hash(tuple(other[t : t + k])) & M64 for t in range(len(other) - k + 1)]
+    # Letters at code points with gaps between them (spaces, punctuation), some dense.
+    pa = np.cumsum([rng.choice([1, 1, 1, 2, 5]) for _ in base]).astype(np.int32)
+    pb = np.cumsum([rng.choice([1, 1, 2]) for _ in other]).astype(np.int32)
+    da = np.cumsum([0] + [rng.random() < 0.2 for _ in base]).astype(np.int32) if seed % 2 else np.zeros(0, np.int32)
+    db = np.zeros(0, np.int32)
+    sa, sb = np.asarray(base, np.uint32), np.asarray(other, np.uint32)
+    min_score, min_length, min_evidence, max_weight, dense_weight = 0.5, rng.choice([5, 20]), 20.0, 1.25, 3
+    got = L.pair_spans(*sorted_grams(ga), *sorted_grams(gb), sa, sb, pa, pb, da, db, k, 8, 20, 32, 0.5, 0.05, 6, 8, 2,
+                       40, min_score, min_length, min_evidence, max_weight, dense_weight)
+    rows = L.locate(np.asarray(ga, np.uint64), np.asarray(gb, np.uint64), sa, sb, k, 8, 20, 32, 0.5, 0.05, 6, 8, 2)
+
+    def weighted(pos: npt.NDArray[np.int32], dense: npt.NDArray[np.int32], i0: int, i1: int) -> int:
+        chars = int(pos[i1 - 1]) + 1 - int(pos[i0])
+        return chars + (dense_weight - 1) * int(dense[i1] - dense[i0]) if len(dense) else chars
+
+    expected = []
+    for s in join_ref([tuple(r) for r in rows.tolist() if r[1] > r[0]], 40, k, min_score):
+        score = 2 * s[4] / max(1, s[1] - s[0] + s[3] - s[2])
+        aligned = min(weighted(pa, da, s[0], s[1]), weighted(pb, db, s[2], s[3])) * score
+        if score >= min_score and aligned >= min_length and aligned * max_weight >= min_evidence:
+            expected.append(s)
+    assert [tuple(r) for r in got.tolist()] == expected  # (10 of the 12 draws keep a passage)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_band_align_on_longer_texts_matches_reference(seed: int) -> None:
+    # Longer texts and several chains: the steps of each chain read back (L._trace) across
+    # rows of varying windows, and the buffer of steps grown.
+    rng = random.Random(100 + seed)
+    base = [rng.randrange(5) for _ in range(rng.randint(150, 300))]
+    other = [x if rng.random() < 0.8 else rng.randrange(5) for x in base if rng.random() > 0.05]
+    k = 5
+    ga = [hash(tuple(base[t : t + k])) & M64 for t in range(len(base) - k + 1)]
+    gb = [hash(tuple(other[t : t + k])) & M64 for t in range(len(other) - k + 1)]
+    ia, ib = matches_ref(ga, gb, 8)
+    ri, rj, rl, members, bounds = chain_ref(ia, ib, k, 30, 32, 0.5, 0.05, 6)
+    got = L.band_align(np.asarray(base, np.uint32), np.asarray(other, np.uint32), as_i64(ri), as_i64(rj), as_i64(rl),
+                       as_i64(members), as_i64(bounds), 48, 4)
+    assert [tuple(r) for r in got.tolist()] == band_ref(base, other, ri, rj, rl, members, bounds, 48, 4)
+
+
+def test_shared_rarity_is_the_rarity_of_the_shingles_shared_inside_the_spans() -> None:
+    from bisect import bisect_left, bisect_right
+
+    from twicetold import _kernels
+    from twicetold.align import AlignedText, _rarity
+    from twicetold.candidates import ShingleCounts
+
+    rng = random.Random(3)
+    words = [rng.choice(VOCAB[:40]) for _ in range(120)]
+    a_text = " ".join(words)
+    b_text = " ".join(w if rng.random() < 0.8 else rng.choice(VOCAB) for w in words[10:100])
+    # Counts for some of the texts' own shingles, so that the rarities differ.
+    plain = AlignedText.of(a_text, 3)
+    shingles = _kernels.shingles(plain.tokens.hashes, 2) >> np.uint64(ShingleCounts.KEY_SHIFT)
+    keys = np.unique(shingles[:: 3])
+    counts = ShingleCounts(keys, np.asarray([rng.randint(5, 50) for _ in keys], dtype=np.int64), 500, 2, 5)
+    a, b = AlignedText.of(a_text, 3, counts), AlignedText.of(b_text, 3, counts)
+    seen = set()
+    wa, wb = a.weight_arrays(), b.weight_arrays()
+    assert wa is not None and wb is not None
+    for _ in range(200):
+        ca0 = rng.randrange(len(a_text))
+        ca1 = rng.randrange(ca0, len(a_text) + 1)
+        cb0 = rng.randrange(len(b_text))
+        cb1 = rng.randrange(cb0, len(b_text) + 1)
+        # The reference: align's rarity over the tokens wholly inside each span.
+        ta = (bisect_left(a.tokens.starts.tolist(), ca0), bisect_right(a.tokens.ends.tolist(), ca1))
+        tb = (bisect_left(b.tokens.starts.tolist(), cb0), bisect_right(b.tokens.ends.tolist(), cb1))
+        got = L.shared_rarity(wa[0], wa[1], a.tokens.starts, a.tokens.ends, ca0, ca1, wb[0], b.tokens.starts,
+                              b.tokens.ends, cb0, cb1, counts.shingle_size)
+        assert got == _rarity(a, b, *ta, *tb)
+        seen.add(round(got, 3))
+    assert len(seen) > 20  # spans with nothing shared (0), and many means
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("k", "sample"), [(1, 1), (3, 2), (12, 4)])
+def test_sampled_grams_are_the_letter_streams_grams_kept(seed: int, k: int, sample: int) -> None:
+    rng = random.Random(seed)
+    texts = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 80))) + rng.choice(["", "\U00040000x"])
+             for _ in range(rng.randint(1, 6))]
+    bounds = np.cumsum([0] + [len(t) for t in texts]).astype(np.int64)
+    t = tables()
+    grams, offsets = L.sampled_grams(code_points("".join(texts)), bounds, t.classes, t.fold_start, t.fold_len,
+                                     t.fold_data, k, sample)
+    kept = [[g for g in stream_ref(text, k)[2] if g % sample == 0] for text in texts]
+    assert grams.tolist() == [g for part in kept for g in part]
+    assert offsets.tolist() == np.cumsum([0] + [len(part) for part in kept]).tolist()
+
+
 # -- alignments -------------------------------------------------------------------------------------
 
 FUNCTION_WORDS = "le la les un une des de du et en dans pour par sur avec au qui que est a".split()

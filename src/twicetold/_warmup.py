@@ -95,10 +95,21 @@ def _alignment() -> None:
 
 
 def _letters() -> None:
-    from .letters import align_letters
+    """Letter alignment, the rarity of its passages' words and the letter-gram candidates'
+    grams, each kernel called directly with a scan's types: going through ``align`` and
+    ``letter_gram_pairs`` would compile the tokenizer's and the postings' kernels here too,
+    which other exercises compile at the same time."""
+    from .letters import align_letters, sampled_grams, shared_rarity
+    from .normalize import code_points, tables
 
     shared = "the same eleven words were printed by both of these papers today"
     align_letters(f"first {shared} end", f"second {shared} stop")
+    z32 = np.zeros(2, dtype=np.int32)
+    shared_rarity(np.zeros(2, dtype=np.uint64), np.zeros(2), z32, z32, 0, 1, np.zeros(2, dtype=np.uint64), z32, z32,
+                  0, 1, 1)
+    t = tables()
+    sampled_grams(code_points(shared), np.array([0, len(shared)], dtype=np.int64), t.classes, t.fold_start, t.fold_len,
+                  t.fold_data, 12, 4)
 
 
 def _passage_clusters() -> None:
@@ -117,7 +128,7 @@ EXERCISES: dict[str, tuple[Callable[[], None], str]] = {
     "pairs": (_pairs, "_sort_buckets"),
     "sketching": (_sketching, "_featurize_chunk"),
     "alignment": (_alignment, "extend_edges"),
-    "letters": (_letters, "letters.band_align"),
+    "letters": (_letters, "letters.pair_spans"),
     "json_lines": (_json_lines, "featurize_block"),
     "near_duplicates": (_near_duplicates, "bucket_pairs"),
     "passage_clusters": (_passage_clusters, "passage_components"),

@@ -212,15 +212,19 @@ def letter_gram_pairs(text_of: Callable[[int], str], n: int, max_df: int,
     sampled letter grams found in at most ``max_df`` documents. The grams are made a part of
     ``LETTER_PART`` documents at a time and handed to ``keep`` (which may spill them to disk);
     the postings are made in passes of ``budget`` bytes, as for shingles."""
-    from .letters import LetterText  # letters builds on align, which builds on this module
+    from .letters import sampled_grams  # letters builds on align, which builds on this module
+    from .normalize import code_points, tables
 
+    t = tables()
     parts = []
     for first in range(0, n, LETTER_PART):
-        grams, offsets = [], [0]
-        for i in range(first, min(first + LETTER_PART, n)):
-            g = LetterText.of(text_of(i), LETTER_GRAM).grams
-            g = g[g % np.uint64(LETTER_SAMPLE) == 0]
-            grams.append(g)
-            offsets.append(offsets[-1] + len(g))
-        parts.append((keep(np.concatenate(grams)), np.array(offsets, dtype=np.int64)))
+        # A part's texts in one string and one kernel call: per document, the calls and their
+        # arrays cost more than the grams.
+        texts = [text_of(i) for i in range(first, min(first + LETTER_PART, n))]
+        bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in texts], out=bounds[1:])
+        grams, offsets = sampled_grams(code_points("".join(texts)), bounds, t.classes, t.fold_start, t.fold_len,
+                                       t.fold_data, LETTER_GRAM, LETTER_SAMPLE)
+        del texts
+        parts.append((keep(grams), offsets))
     return shared_shingle_pairs(Shingles(tuple(parts)), max_df, LETTER_MIN_SHARED, budget)

@@ -35,23 +35,27 @@ the stream; what is left are letter misreads, drops and insertions, and lost lin
    rarity of the passage's words when the caller gives it (``align.align`` with
    ``PassageConfig(anchors="letters")`` does, from the corpus's shingle counts).
 
-Costs per pair are a hash probe per k-gram and about ``2 * BAND + 1`` cells of dynamic
-programming per letter of each chain; inside long runs (verbatim stretches) only the run's
-diagonal is computed, and a chain inside a passage found already (a phrase repeated in it)
-is not aligned again.
+Costs per pair are one merge of the two texts' k-grams, sorted once per text
+(``LetterText.sorted_grams``), and about ``2 * BAND + 1`` cells of dynamic programming per
+letter of each chain, each cell a score and a step, the alignment read back from its best
+cell; inside long runs (verbatim stretches) only the run's diagonal is computed, and a chain
+inside a passage found already (a phrase repeated in it) is not aligned again. Steps 1 to 4
+and the gates but rarity are one compiled call (``pair_spans``); Python sees only the
+passages that may pass, to weigh their words' rarity (``shared_rarity``) and widen them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit, uint64
 
 from . import _kernels
-from .align import DENSE_WEIGHT, MAX_OCCURRENCES, _widen, evidence
+from .align import DENSE_WEIGHT, MAX_OCCURRENCES, RARITY_WEIGHT, _widen, evidence
 from .config import PassageConfig
 from .model import Passage
 from .normalize import DENSE_RANGES, SINGLE, WORD, code_points, tables
@@ -115,6 +119,53 @@ def letter_stream(cps, classes, fold_start, fold_len, fold_data, k):  # type: ig
             h = (h - (uint64(letters[t - 1]) + uint64(1)) * top) * _HASH_MULT + uint64(letters[t + k - 1]) + uint64(1)
             grams[t] = _kernels.mix64(h)
     return letters, pos, grams
+
+
+@njit(cache=True, nogil=True)
+def sampled_grams(cps, bounds, classes, fold_start, fold_len, fold_data, k, sample):  # type: ignore[no-untyped-def]
+    """The ``k``-gram hashes of ``letter_stream`` of each text that are multiples of
+    ``sample``, for many texts in one call (``candidates.letter_gram_pairs``): text ``d`` is
+    ``cps[bounds[d]:bounds[d + 1]]``. Returns the grams of every text, in order, and where
+    each text's start (``len(bounds)`` offsets). One call per part of the corpus: a call per
+    text, with its arrays, cost more than the grams."""
+    n = bounds.shape[0] - 1
+    limit = classes.shape[0]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    out = np.empty(max(16, cps.shape[0] // max(sample, 1) + 16), dtype=np.uint64)
+    window = np.zeros(k, dtype=np.uint64)  # the last k letters, + 1 each, in a ring
+    top = uint64(1)
+    for _ in range(k - 1):
+        top *= _HASH_MULT
+    w = 0
+    for d in range(n):
+        h = uint64(0)
+        seen = 0
+        for i in range(bounds[d], bounds[d + 1]):
+            c = cps[i]
+            if c >= limit:
+                s, length = -1, 1
+            elif classes[c] == WORD or classes[c] == SINGLE:
+                s, length = fold_start[c], fold_len[c]
+            else:
+                continue
+            for t in range(length):
+                letter = uint64(c) if s < 0 else uint64(fold_data[s + t])
+                if seen >= k:
+                    h -= window[seen % k] * top
+                h = h * _HASH_MULT + letter + uint64(1)
+                window[seen % k] = letter + uint64(1)
+                seen += 1
+                if seen >= k:
+                    g = _kernels.mix64(h)
+                    if g % uint64(sample) == 0:
+                        if w == out.shape[0]:
+                            grown = np.empty(2 * w, dtype=np.uint64)
+                            grown[:w] = out
+                            out = grown
+                        out[w] = g
+                        w += 1
+        offsets[d + 1] = w
+    return out[:w].copy(), offsets
 
 
 @njit(cache=True, nogil=True)
@@ -219,6 +270,100 @@ def chain_runs(ia, ib, k, max_gap, lookback, drift_cost, gap_cost, min_letters):
     return ri, rj, rl, members[:w].copy(), bounds[: n_chains + 1].copy()
 
 
+_NONE, _DIAG_MATCH, _DIAG_MISREAD, _DOWN, _RIGHT = 0, 1, 2, 3, 4  # how band_align reached a cell
+
+
+@njit(cache=True, nogil=True)
+def _trace(steps, at, clo_of, chi_of, r0, i, j):  # type: ignore[no-untyped-def]
+    """The alignment ending at cell ``(i, j)`` of ``band_align``, read back along its steps to
+    where it starts (a cell scoring 0, or the edge of the band): ``(a0, a1, b0, b1,
+    matched)``. It starts at its first stretch of 3 or more matches and matches the letters
+    of every such stretch; cells are ``steps[at[r - r0] + col - clo_of[r - r0]]``."""
+    a1, b1 = i + 1, j + 1
+    a0 = b0 = 0
+    matched = stretch = 0
+    while True:
+        step = _NONE
+        if i >= r0 and clo_of[i - r0] <= j < chi_of[i - r0]:
+            step = steps[at[i - r0] + j - clo_of[i - r0]]
+        if step == _DIAG_MATCH:
+            stretch += 1
+            i -= 1
+            j -= 1
+            continue
+        if stretch >= 3:  # a stretch ends (read backwards): it counts, and it may be the first
+            matched += stretch
+            a0, b0 = i + 1, j + 1
+        stretch = 0
+        if step == _DIAG_MISREAD:
+            i -= 1
+            j -= 1
+        elif step == _DOWN:
+            i -= 1
+        elif step == _RIGHT:
+            j -= 1
+        else:
+            return a0, a1, b0, b1, matched
+
+
+@njit(cache=True, nogil=True)
+def _fill(sa, sb, h_row, steps, clo_of, chi_of, at, r0, r1, nb):  # type: ignore[no-untyped-def]
+    """``band_align``'s cells of one chain, rows ``r0:r1`` (columns ``clo_of``, ``chi_of``):
+    each cell's step into ``steps``; returns the best score and its cell. A function of its
+    own: inside ``band_align``, where ``steps`` may be reallocated, every store to it reloaded
+    the array and cost as much as the rest of the cell."""
+    # Column ``col`` is at index ``col + 1`` of the row arrays; index 0 stands for the
+    # column before the first. Cells of the previous row outside its window read as
+    # score 0, so the loop needs no bounds checks: steps down or right from a 0 never
+    # beat a diagonal one. The best cell is taken among those ending a stretch of 3 or
+    # more. The left and diagonal cells are carried in registers, and each choice is
+    # written so that it compiles to a select, not a branch: match or not is a coin toss.
+    best = 0
+    b_i = b_j = 0
+    plo = phi = 0
+    was, now = 0, nb + 1
+    for r in range(r0, r1):
+        clo, chi = clo_of[r - r0], chi_of[r - r0]
+        for col in range(clo - 1, min(chi, plo)):
+            h_row[was + col + 1] = 0
+        for col in range(max(clo - 1, phi), chi):
+            h_row[was + col + 1] = 0
+        x = sa[r]
+        # Unsigned indices: with signed ones every access tested for a negative index.
+        base = np.uint64(at[r - r0] - clo)  # may wrap: base + col is in range
+        up_at, out_at = np.uint64(was + 1), np.uint64(now + 1)
+        left = 0
+        diag = h_row[was + clo]
+        for col in range(np.uint64(clo), np.uint64(chi)):
+            up = h_row[up_at + col]
+            # A match (eq 1): the score up, the stretch one longer (at most 3); a misread: down,
+            # no stretch. In arithmetic: written as a choice, it compiled to a branch.
+            eq = np.int64(x == sb[col])
+            run = diag & 3
+            h = diag + (MISMATCH << 2) - run + eq * (((MATCH - MISMATCH) << 2) + run + 1 - ((run + 1) >> 2))
+            step = _DIAG_MISREAD - eq
+            v = (up & ~3) + (GAP << 2)  # a step down or right ends any stretch: compared on scores alone
+            take = v > h
+            h = v if take else h
+            step = _DOWN if take else step
+            v = (left & ~3) + (GAP << 2)
+            take = v > h
+            h = v if take else h
+            step = _RIGHT if take else step
+            dead = h < 4  # a score of 0 or less: nothing aligned ends here
+            h = 0 if dead else h
+            step = _NONE if dead else step
+            h_row[out_at + col] = h
+            steps[base + col] = step
+            if h >> 2 > best and h & 3 == 3:
+                best, b_i, b_j = h >> 2, r, np.int64(col)
+            left = h
+            diag = up
+        was, now = now, was
+        plo, phi = clo, chi
+    return best, b_i, b_j
+
+
 @njit(cache=True, nogil=True)
 def band_align(sa, sb, ri, rj, rl, members, bounds, margin, band):  # type: ignore[no-untyped-def]
     """The best local alignment of each chain: Smith-Waterman over the letters of ``sa`` and
@@ -234,9 +379,10 @@ def band_align(sa, sb, ri, rj, rl, members, bounds, margin, band):  # type: igno
 
     Chains are taken in order (``chain_runs`` gives them best first); a chain whose runs all
     lie inside the alignment of one before it, on both sides (a phrase repeated inside a
-    passage), is not aligned. Each cell carries where its alignment started and how many
-    letters it matched in stretches of 3 or more (with the stretch it ends with), so no
-    traceback is needed.
+    passage), is not aligned. Each cell keeps its score, the stretch of matches it ends with
+    and the step it came by; where the best alignment starts and how many letters it matches
+    in stretches of 3 or more are read back along its steps (``_trace``): carrying them in
+    every cell took three times as long as the scores.
 
     Returns one row per chain: ``(a0, a1, b0, b1, matched)``: half-open spans in the
     streams, and how many letters of each the alignment matches in stretches of 3 or more;
@@ -250,15 +396,15 @@ def band_align(sa, sb, ri, rj, rl, members, bounds, margin, band):  # type: igno
     big = 1 << 40
     # Two rows of cells, the previous one from offset ``was``, the current one from ``now``
     # (swapped as offsets: swapping arrays counts references, a cost on every row). Per
-    # cell: the score; the origin of the alignment ending there (row << 32 | column); what
-    # it matched: letters in stretches of 3 or more << 3 | whether it had a stretch of 3
-    # yet << 2 | the stretch of matches it ends with (3: 3 or more).
-    h_row = np.zeros(2 * (nb + 1), dtype=np.int32)
-    o_row = np.zeros(2 * (nb + 1), dtype=np.int64)
-    m_row = np.zeros(2 * (nb + 1), dtype=np.int32)
+    # cell: its score << 2 | the stretch of matches it ends with (3: 3 or more).
+    h_row = np.zeros(2 * (nb + 1), dtype=np.int64)
     lo = np.empty(na, dtype=np.int64)  # each row's window, before widening by band
     hi = np.empty(na, dtype=np.int64)
     inner = np.empty(na, dtype=np.bool_)  # rows inside a run
+    clo_of = np.empty(na, dtype=np.int64)  # each row's columns, as aligned
+    chi_of = np.empty(na, dtype=np.int64)
+    at = np.empty(na + 1, dtype=np.int64)  # where each row's steps start in ``steps``
+    steps = np.empty(64, dtype=np.uint8)
     for c in range(n_chains):
         first = members[bounds[c]]
         last = members[bounds[c + 1] - 1]
@@ -311,16 +457,8 @@ def band_align(sa, sb, ri, rj, rl, members, bounds, margin, band):  # type: igno
             lo[r - r0] = min(lo[r - r0], r + d)
             hi[r - r0] = max(hi[r - r0], r + d)
 
-        # Column ``col`` is at index ``col + 1`` of the row arrays; index 0 stands for the
-        # column before the first. Cells of the previous row outside its window read as
-        # score 0, so the loop needs no bounds checks: steps down or right from a 0 never
-        # beat a diagonal one. An alignment starts at its first stretch of 3 matches and ends
-        # at its last: before that stretch, the origin follows the start of the latest
-        # stretch; the best cell is taken among those ending a stretch of 3 or more.
-        best = 0
-        b_o = b_i1 = b_j1 = b_m = 0
-        plo = phi = 0
-        was, now = 0, nb + 1
+        # Each row's columns, and where its steps go.
+        at[0] = 0
         for r in range(r0, r1):
             if inner[r - r0] and lo[r - r0] == hi[r - r0]:
                 clo, chi = max(lo[r - r0], 0), min(lo[r - r0] + 1, nb)
@@ -328,51 +466,14 @@ def band_align(sa, sb, ri, rj, rl, members, bounds, margin, band):  # type: igno
                 clo, chi = max(lo[r - r0] - band, 0), min(hi[r - r0] + band + 1, nb)
             clo = min(clo, nb)  # a path beyond the last column (in a margin): an empty row
             chi = max(chi, clo)
-            for col in range(clo - 1, min(chi, plo)):
-                h_row[was + col + 1] = 0
-                m_row[was + col + 1] = 0
-            for col in range(max(clo - 1, phi), chi):
-                h_row[was + col + 1] = 0
-                m_row[was + col + 1] = 0
-            h_row[now + clo] = 0
-            x = sa[r]
-            for col in range(clo, chi):
-                mm = m_row[was + col]
-                h = h_row[was + col]
-                o = o_row[was + col]
-                if x == sb[col]:
-                    h += MATCH
-                    run = mm & 3
-                    if run == 0 and not mm & 4:
-                        o = (r << 32) | col
-                    if run < 2:
-                        mm += 1
-                    elif run == 2:
-                        mm = (mm | 4) + 1 + (3 << 3)  # a stretch of 3: its letters count, the start stays
-                    else:
-                        mm += 1 << 3
-                else:
-                    h += MISMATCH
-                    mm &= ~3
-                v = h_row[was + col + 1] + GAP
-                if v > h:
-                    h, o, mm = v, o_row[was + col + 1], m_row[was + col + 1] & ~3
-                v = h_row[now + col] + GAP
-                if v > h:
-                    h, o, mm = v, o_row[now + col], m_row[now + col] & ~3
-                if h <= 0:
-                    h, mm = 0, 0
-                h_row[now + col + 1] = h
-                o_row[now + col + 1] = o
-                m_row[now + col + 1] = mm
-                if h > best and mm & 3 == 3:
-                    best, b_o, b_i1, b_j1, b_m = h, o, r + 1, col + 1, mm
-            was, now = now, was
-            plo, phi = clo, chi
+            clo_of[r - r0], chi_of[r - r0] = clo, chi
+            at[r - r0 + 1] = at[r - r0] + chi - clo
+        if at[r1 - r0] > steps.shape[0]:
+            steps = np.empty(2 * at[r1 - r0], dtype=np.uint8)
+
+        best, b_i, b_j = _fill(sa, sb, h_row, steps, clo_of, chi_of, at, r0, r1, nb)
         if best > 0:
-            i0, j0 = b_o >> 32, b_o & 0xFFFFFFFF
-            out[c, 0], out[c, 1], out[c, 2], out[c, 3] = i0, b_i1, j0, b_j1
-            out[c, 4] = b_m >> 3
+            out[c, 0], out[c, 1], out[c, 2], out[c, 3], out[c, 4] = _trace(steps, at, clo_of, chi_of, r0, b_i, b_j)
     return out
 
 
@@ -384,6 +485,216 @@ def locate(ga, gb, sa, sb, k, max_occ, max_gap, lookback, drift_cost, gap_cost, 
     ia, ib = _kernels.anchor_matches(ga, gb, max_occ)
     ri, rj, rl, members, bounds = chain_runs(ia, ib, k, max_gap, lookback, drift_cost, gap_cost, min_letters)
     return band_align(sa, sb, ri, rj, rl, members, bounds, margin, band)
+
+
+@njit(cache=True, nogil=True)
+def sorted_matches(ka, va, kb, vb, max_occ):  # type: ignore[no-untyped-def]
+    """``_kernels.anchor_matches`` on grams sorted once per text: ``ka`` are A's gram hashes
+    sorted, ``va`` the position of each (ascending among equal hashes), ``kb``, ``vb``
+    B's. One merge of the two sorted lists finds the shared grams (a hash table of B built
+    for every pair cost a third of the pair's time); a gram more than ``max_occ`` times in B
+    gives nothing. Returns ``(ia, ib)`` sorted by ``ia`` then ``ib``: a counting sort on
+    ``ia`` (each position of A holds one gram), each gram's positions in B put in order
+    (at most ``max_occ``, by insertion)."""
+    n1, n2 = ka.shape[0], kb.shape[0]
+    na = n1
+    count = np.zeros(na + 1, dtype=np.int64)
+    groups = np.empty((min(n1, n2), 4), dtype=np.int64)  # runs of one shared hash: A from, to, B from, to
+    n_groups = 0
+    p = q = 0
+    while p < n1 and q < n2:
+        x, y = ka[p], kb[q]
+        if x < y:
+            p += 1
+        elif y < x:
+            q += 1
+        else:
+            p1, q1 = p + 1, q + 1
+            while p1 < n1 and ka[p1] == x:
+                p1 += 1
+            while q1 < n2 and kb[q1] == x:
+                q1 += 1
+            if q1 - q <= max_occ:
+                groups[n_groups, 0], groups[n_groups, 1], groups[n_groups, 2], groups[n_groups, 3] = p, p1, q, q1
+                n_groups += 1
+                for t in range(p, p1):
+                    count[va[t] + 1] = q1 - q
+            p, q = p1, q1
+    for i in range(na):
+        count[i + 1] += count[i]
+    ia = np.empty(count[na], dtype=np.int64)
+    ib = np.empty(count[na], dtype=np.int64)
+    for g in range(n_groups):
+        q, q1 = groups[g, 2], groups[g, 3]
+        for t in range(groups[g, 0], groups[g, 1]):
+            w = count[va[t]]
+            for u in range(q, q1):
+                ia[w + u - q] = va[t]
+                j = vb[u]
+                x = w + u - q
+                while x > w and ib[x - 1] > j:
+                    ib[x] = ib[x - 1]
+                    x -= 1
+                ib[x] = j
+    return ia, ib
+
+
+@njit(cache=True, nogil=True)
+def _span_score(a0, a1, b0, b1, m):  # type: ignore[no-untyped-def]
+    """``_score`` of a span."""
+    return 2 * m / max(1, (a1 - a0) + (b1 - b0))
+
+
+@njit(cache=True, nogil=True)
+def join_spans(rows, gap, k, min_score):  # type: ignore[no-untyped-def]
+    """The passages of ``band_align``'s rows ``(a0, a1, b0, b1, matched)`` (those with
+    ``a1 > a0``). Rows mostly inside a stronger one (more letters matched) on both sides are
+    dropped (two chains of one passage find it twice); the rest, in order, are joined when
+    they follow each other in both texts within ``gap`` letters (or overlap by at most
+    ``k``), while the joined score holds (``min_score``; matched letters are summed less what
+    they share). Only rows of at least ``2 * k`` matched letters join: a word that two texts
+    share by chance a line before a passage is not part of it. (Insertion sorts, stable: a
+    pair has a few rows, and ``np.sort`` took seconds to compile.)"""
+    n = 0
+    spans = np.empty((rows.shape[0], 5), dtype=np.int64)
+    for c in range(rows.shape[0]):
+        if rows[c, 1] > rows[c, 0]:
+            t = n
+            while t > 0 and spans[t - 1, 4] < rows[c, 4]:
+                spans[t] = spans[t - 1]
+                t -= 1
+            spans[t] = rows[c]
+            n += 1
+    kept = np.empty((n, 5), dtype=np.int64)
+    n_kept = 0
+    for c in range(n):
+        a0, a1, b0, b1 = spans[c, 0], spans[c, 1], spans[c, 2], spans[c, 3]
+        half_a, half_b = (a1 - a0) // 2, (b1 - b0) // 2
+        inside = False
+        for t in range(n_kept):
+            if min(a1, kept[t, 1]) - max(a0, kept[t, 0]) > half_a \
+                    and min(b1, kept[t, 3]) - max(b0, kept[t, 2]) > half_b:
+                inside = True
+                break
+        if inside:
+            continue
+        t = n_kept
+        while t > 0 and _row_after(kept[t - 1], spans[c]):
+            kept[t] = kept[t - 1]
+            t -= 1
+        kept[t] = spans[c]
+        n_kept += 1
+    out = np.empty((n_kept, 5), dtype=np.int64)
+    w = 0
+    for c in range(n_kept):
+        s = kept[c]
+        if w > 0:
+            ga, gb = s[0] - out[w - 1, 1], s[2] - out[w - 1, 3]
+            if -k <= ga <= gap and -k <= gb <= gap and min(out[w - 1, 4], s[4]) >= 2 * k:
+                a1, b1 = max(out[w - 1, 1], s[1]), max(out[w - 1, 3], s[3])
+                m = out[w - 1, 4] + s[4] - max(0, -ga, -gb)
+                if _span_score(out[w - 1, 0], a1, out[w - 1, 2], b1, m) >= min_score:
+                    out[w - 1, 1], out[w - 1, 3], out[w - 1, 4] = a1, b1, m
+                    continue
+        out[w] = s
+        w += 1
+    return out[:w]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row_after(x, y):  # type: ignore[no-untyped-def]
+    """Whether row ``x`` sorts after row ``y`` (as tuples)."""
+    for t in range(x.shape[0]):
+        if x[t] != y[t]:
+            return x[t] > y[t]
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _weighted_span(pos, dense, dense_weight, i0, i1):  # type: ignore[no-untyped-def]
+    """``_weighted`` of letters ``i0:i1`` (``dense`` empty for a text without Han or kana)."""
+    c = pos[i1 - 1] + 1 - pos[i0]
+    if dense.shape[0] > 0:
+        c += (dense_weight - 1) * (dense[i1] - dense[i0])
+    return c
+
+
+@njit(cache=True, nogil=True)
+def pair_spans(ka, va, kb, vb, sa, sb, pa, pb, da, db, k, max_occ, max_gap, lookback,  # type: ignore[no-untyped-def]
+               drift_cost, gap_cost, min_letters, margin, band, join_gap, min_score, min_length, min_evidence,
+               max_weight, dense_weight):
+    """Everything of a pair's alignment but the rarity of its passages' words and their edges
+    in the texts, in one call: anchors (``sorted_matches``), chains (``chain_runs``), their
+    alignments (``band_align``), joined (``join_spans``), and the passages that pass
+    ``min_score``, ``min_length`` and ``min_evidence`` at the largest weight any rarity can give
+    (``max_weight``): rows ``(a0, a1, b0, b1, matched)`` in the letter streams, in order.
+    ``pa``, ``pb``: each letter's code point; ``da``, ``db``: running counts of dense letters,
+    or empty."""
+    ia, ib = sorted_matches(ka, va, kb, vb, max_occ)
+    ri, rj, rl, members, bounds = chain_runs(ia, ib, k, max_gap, lookback, drift_cost, gap_cost, min_letters)
+    if bounds.shape[0] < 2:
+        return np.empty((0, 5), dtype=np.int64)
+    rows = band_align(sa, sb, ri, rj, rl, members, bounds, margin, band)
+    joined = join_spans(rows, join_gap, k, min_score)
+    keep = np.zeros(joined.shape[0], dtype=np.bool_)
+    for c in range(joined.shape[0]):
+        a0, a1, b0, b1, m = joined[c, 0], joined[c, 1], joined[c, 2], joined[c, 3], joined[c, 4]
+        score = _span_score(a0, a1, b0, b1, m)
+        if score < min_score:
+            continue
+        aligned = min(_weighted_span(pa, da, dense_weight, a0, a1), _weighted_span(pb, db, dense_weight, b0, b1)) \
+            * score
+        keep[c] = aligned >= min_length and aligned * max_weight >= min_evidence
+    return joined[keep]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _first_above(values, x, right):  # type: ignore[no-untyped-def]
+    """``np.searchsorted(values, x, side="right" if right else "left")``."""
+    lo, hi = 0, values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x or (right and values[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def shared_rarity(sa, ra, starts_a, ends_a, ca0, ca1, sb, starts_b, ends_b, cb0, cb1, size):  # type: ignore[no-untyped-def]
+    """``align._rarity`` for a passage given in characters (``[ca0, ca1)`` of A, ``[cb0, cb1)``
+    of B), in compiled code: the mean rarity ``ra`` of A's shingles ``sa`` (of ``size`` words)
+    that lie wholly inside the tokens wholly inside its span (``starts_a``, ``ends_a``) and
+    are among B's shingles inside its span; 0 without one. B's go into a small hash set."""
+    a0, a1 = _first_above(starts_a, ca0, False), _first_above(ends_a, ca1, True)
+    b0, b1 = _first_above(starts_b, cb0, False), _first_above(ends_b, cb1, True)
+    b1 = min(max(b0, b1 - size + 1), sb.shape[0])
+    a1 = min(max(a0, a1 - size + 1), sa.shape[0])
+    if b1 <= b0 or a1 <= a0:
+        return 0.0
+    bits = 1
+    while (1 << bits) < 2 * (b1 - b0):
+        bits += 1
+    shift = np.uint64(64 - bits)
+    keys = np.empty(1 << bits, dtype=np.uint64)
+    used = np.zeros(1 << bits, dtype=np.bool_)
+    for t in range(b0, b1):
+        slot = np.int64((sb[t] * _HASH_MULT) >> shift)
+        while used[slot] and keys[slot] != sb[t]:
+            slot = (slot + 1) & ((1 << bits) - 1)
+        used[slot] = True
+        keys[slot] = sb[t]
+    total = 0.0
+    n = 0
+    for t in range(a0, a1):
+        slot = np.int64((sa[t] * _HASH_MULT) >> shift)
+        while used[slot] and keys[slot] != sa[t]:
+            slot = (slot + 1) & ((1 << bits) - 1)
+        if used[slot]:
+            total += ra[t]
+            n += 1
+    return total / n if n else 0.0
 
 
 @dataclass(frozen=True)
@@ -414,6 +725,17 @@ class LetterText:
                 dense = np.zeros(len(letters) + 1, dtype=np.int32)
                 np.cumsum(hit, out=dense[1:])
         return cls(text, letters, pos, grams, dense, k)
+
+    @cached_property
+    def sorted_grams(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32]]:
+        """The gram hashes sorted, and the position of each: what ``sorted_matches`` merges,
+        made once per text rather than once per pair. (Not a stable sort, twice as fast:
+        ``sorted_matches`` puts the positions of a repeated gram in order itself.)"""
+        order = np.argsort(self.grams)
+        return self.grams[order], order.astype(np.int32)
+
+
+_NO_DENSE = np.zeros(0, dtype=np.int32)
 
 
 def _weighted(t: LetterText, i0: int, i1: int, c0: int, c1: int) -> int:
@@ -461,56 +783,27 @@ def _score(s: Span) -> float:
     return 2 * s[4] / max(1, (s[1] - s[0]) + (s[3] - s[2]))
 
 
-def _join(spans: list[Span], gap: int, k: int, min_score: float) -> list[Span]:
-    """Drop alignments mostly inside a stronger one on both sides (two chains of one passage
-    find it twice), then join those that follow each other in both texts within ``gap``
-    letters (or overlapping by at most ``k``), while the joined score holds (matched
-    letters are summed less what they share). Only alignments of at least ``2 * k``
-    matched letters join: a word that two texts share by chance a line before a passage
-    is not part of it."""
-    kept: list[Span] = []
-    for s in sorted(spans, key=lambda s: -s[4]):
-        a0, a1, b0, b1, _ = s
-        half_a, half_b = (a1 - a0) // 2, (b1 - b0) // 2
-        for t in kept:
-            if min(a1, t[1]) - max(a0, t[0]) > half_a and min(b1, t[3]) - max(b0, t[2]) > half_b:
-                break
-        else:
-            kept.append(s)
-    kept.sort()
-    out: list[Span] = []
-    for s in kept:
-        if out:
-            c = out[-1]
-            ga, gb = s[0] - c[1], s[2] - c[3]
-            if -k <= ga <= gap and -k <= gb <= gap and min(c[4], s[4]) >= 2 * k:
-                joined = (c[0], max(c[1], s[1]), c[2], max(c[3], s[3]), c[4] + s[4] - max(0, -ga, -gb))
-                if _score(joined) >= min_score:
-                    out[-1] = joined
-                    continue
-        out.append(s)
-    return out
-
-
 def _align(a: LetterText, b: LetterText, cfg: PassageConfig, swap: bool, rarity: Rarity | None) -> list[Passage]:
     """The passages of ``a`` and ``b``, with sides swapped when ``swap``, in order."""
     if len(a.grams) == 0 or len(b.grams) == 0:
         return []
     gap = cfg.max_gap * LETTERS_PER_WORD
-    rows = locate(a.grams, b.grams, a.letters, b.letters, a.k, MAX_OCCURRENCES, gap, LOOKBACK, DRIFT_COST,
-                  GAP_COST, MIN_CHAIN, MARGIN, BAND)
-    spans = [(a0, a1, b0, b1, m) for a0, a1, b0, b1, m in rows.tolist() if a1 > a0]
+    (ka, va), (kb, vb) = a.sorted_grams, b.sorted_grams
+    rows = pair_spans(ka, va, kb, vb, a.letters, b.letters, a.pos, b.pos,
+                      _NO_DENSE if a.dense is None else a.dense, _NO_DENSE if b.dense is None else b.dense,
+                      a.k, MAX_OCCURRENCES, gap, LOOKBACK, DRIFT_COST, GAP_COST, MIN_CHAIN, MARGIN, BAND,
+                      MERGE_GAP_FACTOR * gap, cfg.min_score, cfg.min_length, cfg.min_evidence,
+                      1.0 + RARITY_WEIGHT * 1.0, DENSE_WEIGHT)
+    if len(rows) == 0:
+        return []
     found: list[Passage] = []
-    for s in _join(spans, MERGE_GAP_FACTOR * gap, a.k, cfg.min_score):
+    for s in rows.tolist():
+        # pair_spans kept the spans that pass every gate but rarity: the same figures again.
         score = _score(s)
-        if score < cfg.min_score:
-            continue
         a0, a1, b0, b1, _ = s
         ca0, ca1 = int(a.pos[a0]), int(a.pos[a1 - 1]) + 1
         cb0, cb1 = int(b.pos[b0]), int(b.pos[b1 - 1]) + 1
         aligned_chars = min(_weighted(a, a0, a1, ca0, ca1), _weighted(b, b0, b1, cb0, cb1)) * score
-        if aligned_chars < cfg.min_length or evidence(aligned_chars, 1.0) < cfg.min_evidence:
-            continue  # too short, or too short to pass even if every word were rare
         weight = evidence(aligned_chars, rarity(a, b, ca0, ca1, cb0, cb1) if rarity else 0.0)
         if weight < cfg.min_evidence:
             continue
@@ -523,4 +816,5 @@ def _align(a: LetterText, b: LetterText, cfg: PassageConfig, swap: bool, rarity:
     return found
 
 
-__all__ = ["K", "LetterText", "align_letters", "band_align", "chain_runs", "letter_stream", "locate"]
+__all__ = ["K", "LetterText", "align_letters", "band_align", "chain_runs", "join_spans", "letter_stream", "locate",
+           "pair_spans", "sampled_grams", "shared_rarity", "sorted_matches"]
