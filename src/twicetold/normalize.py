@@ -61,9 +61,12 @@ def dense_counts(text: str, starts: npt.NDArray[np.int32]) -> npt.NDArray[np.int
     """Running count of the tokens starting at ``starts`` that are Han or kana characters:
     element ``k`` counts tokens ``0..k-1`` (so ``len(starts) + 1`` elements)."""
     out = np.zeros(len(starts) + 1, dtype=np.int32)
-    if text.isascii() or not len(starts):
+    if not len(starts) or text.isascii():
         return out
-    first = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)[starts]
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if codes.max() < DENSE_RANGES[0, 0]:  # accented Latin, Cyrillic...: no Han or kana
+        return out
+    first = codes[starts]
     dense = np.zeros(len(first), dtype=bool)
     for lo, hi in DENSE_RANGES:
         dense |= (first >= lo) & (first <= hi)
