@@ -546,6 +546,17 @@ def _span_score(a0, a1, b0, b1, m):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def _insert(table, n, row, by_position):  # type: ignore[no-untyped-def]
+    """``row`` into the sorted ``table[:n]``, after its equals: by position (``_row_after``), or
+    by matched letters, most first."""
+    t = n
+    while t > 0 and (_row_after(table[t - 1], row) if by_position else table[t - 1, 4] < row[4]):
+        table[t] = table[t - 1]
+        t -= 1
+    table[t] = row
+
+
+@njit(cache=True, nogil=True)
 def join_spans(rows, gap, k, min_score):  # type: ignore[no-untyped-def]
     """The passages of ``band_align``'s rows ``(a0, a1, b0, b1, matched)`` (those with
     ``a1 > a0``). Rows mostly inside a stronger one (more letters matched) on both sides are
@@ -559,11 +570,7 @@ def join_spans(rows, gap, k, min_score):  # type: ignore[no-untyped-def]
     spans = np.empty((rows.shape[0], 5), dtype=np.int64)
     for c in range(rows.shape[0]):
         if rows[c, 1] > rows[c, 0]:
-            t = n
-            while t > 0 and spans[t - 1, 4] < rows[c, 4]:
-                spans[t] = spans[t - 1]
-                t -= 1
-            spans[t] = rows[c]
+            _insert(spans, n, rows[c], False)
             n += 1
     kept = np.empty((n, 5), dtype=np.int64)
     n_kept = 0
@@ -578,11 +585,7 @@ def join_spans(rows, gap, k, min_score):  # type: ignore[no-untyped-def]
                 break
         if inside:
             continue
-        t = n_kept
-        while t > 0 and _row_after(kept[t - 1], spans[c]):
-            kept[t] = kept[t - 1]
-            t -= 1
-        kept[t] = spans[c]
+        _insert(kept, n_kept, spans[c], True)
         n_kept += 1
     out = np.empty((n_kept, 5), dtype=np.int64)
     w = 0
