@@ -172,9 +172,10 @@ def run_stages(inputs: Sequence[str | os.PathLike[str]], config: ScanConfig | No
     timer = _Timer(report)
     problems: list[InputProblem] = []
     started = time.time()
+    # Compile before any storage is open: a warm-up stopped by a signal then leaves no text store behind.
+    executor.warm_up(_warmup.needed(json_lines=_reads_json_lines(inputs, cfg), passages=cfg.passages.enabled,
+                                    letters=cfg.passages.enabled and cfg.passages.anchors == "letters"), report)
     with executor.session() as storage:
-        executor.warm_up(_warmup.needed(json_lines=_reads_json_lines(inputs, cfg), passages=cfg.passages.enabled,
-                                        letters=cfg.passages.enabled and cfg.passages.anchors == "letters"), report)
         corpus = Corpus(storage.store, storage.spill, cfg.sketch,
                         keep_shingles=cfg.passages.enabled or cfg.near.exact_jaccard, text_key=cfg.read.text_column)
         with timer.stage("read_and_sketch"):
