@@ -140,22 +140,22 @@ def _chunks(pairs: list[tuple[int, int]], workers: int) -> list[list[tuple[int, 
     return out
 
 
-def _align_all(ordered: list[tuple[int, int]], run: _Run, texts: mmap.mmap, room: npt.NDArray[np.int64],
+def _align_all(rows_ab: list[tuple[int, int]], run: _Run, texts: mmap.mmap, room: npt.NDArray[np.int64],
                report: Progress) -> Iterator[Aligned]:
     """What alignment found for each pair, in order, as the workers deliver it: the caller
     turns each into a pair while the workers go on. Passage texts go to ``texts``, each chunk
     of pairs writing them in a region of ``room`` bytes per pair."""
     cfg = run.config.passages
-    chunks = _chunks(ordered, run.executor.workers)
+    chunks = _chunks(rows_ab, run.executor.workers)
     cuts = np.cumsum([0] + [len(chunk) for chunk in chunks])
     job = _AlignJob(cfg, texts, np.concatenate([[0], np.cumsum(room)])[cuts].tolist(),
                     _Prepared(run.storage.store, cfg.ngram, run.counts, cfg.anchors == "letters"))
     done = 0
     for result in run.executor.map_chunks(_align_chunk, job, list(enumerate(chunks)), run.storage,
-                                          parallel=len(ordered) >= PARALLEL_MIN_PAIRS):
+                                          parallel=len(rows_ab) >= PARALLEL_MIN_PAIRS):
         yield from result
         done += len(result)
-        report("align", done, len(ordered))
+        report("align", done, len(rows_ab))
 
 
 @dataclass(frozen=True)
@@ -287,11 +287,7 @@ def _align_round(to_align: npt.NDArray[np.int64], run: _Run, report: Progress, k
         kind = pair_kind(near and bool((features.content[a] == features.content[b]).all()), near, bool(passages))
         if kind is None:
             continue
-        exact_j = None
-        if cfg.near.exact_jaccard:
-            # Shingles are kept in text order with repeats; Jaccard is over the distinct ones.
-            sa, sb = np.unique(features.shingle_set(a)), np.unique(features.shingle_set(b))
-            exact_j = round(float(_kernels.exact_jaccard(sa, sb)), 4)
+        exact_j = _exact_jaccard(features, a, b) if cfg.near.exact_jaccard else None
         id_a, id_b = corpus.records[a].id, corpus.records[b].id
         pairs.append(Pair(id_a, id_b, kind, round(float(jac[k]), 4), passages, exact_j))
         if passages:
@@ -300,6 +296,13 @@ def _align_round(to_align: npt.NDArray[np.int64], run: _Run, report: Progress, k
                 known.spans[id_a, x.a_start, x.a_end] = text_a
                 known.spans[id_b, x.b_start, x.b_end] = text_b
     return pairs, buffer if earlier is None else earlier
+
+
+def _exact_jaccard(features: Features, a: int, b: int) -> float:
+    """The Jaccard of two documents' shingles (kept in text order with repeats: Jaccard is over
+    the distinct ones), for ``--exact-jaccard``."""
+    sa, sb = np.unique(features.shingle_set(a)), np.unique(features.shingle_set(b))
+    return round(float(_kernels.exact_jaccard(sa, sb)), 4)
 
 
 def _piece(buffer: mmap.mmap, piece: Piece) -> Piece:
@@ -340,9 +343,6 @@ def _derived_pairs(cand: npt.NDArray[np.int64], got: hubs.Derived, corpus: Corpu
                                        evidence=evs[t]) for t in range(lo, hi)),
                               key=lambda p: (p.a_start, p.b_start))
         b = y if a == x else x
-        exact_j = None
-        if cfg.near.exact_jaccard:
-            sa, sb = np.unique(features.shingle_set(a)), np.unique(features.shingle_set(b))
-            exact_j = round(float(_kernels.exact_jaccard(sa, sb)), 4)
+        exact_j = _exact_jaccard(features, a, b) if cfg.near.exact_jaccard else None
         out.append(Pair(records[a].id, records[b].id, "partial", round(float(jac[g]), 4), passages, exact_j))
     return out
